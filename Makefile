@@ -50,5 +50,11 @@ bench: $(STAMP)
 	  case $$f in */_*|*/corpus.py) continue;; esac; \
 	  echo "== $$f"; $(PY) $$f; done
 
+# Before the first release the schema is one initial migration: regenerate it after a model
+# change (nothing has been deployed that would need a second migration).
+remigrate: $(STAMP)
+	rm -f annotations/migrations/0001_initial.py
+	DEBUG=1 $(PY) manage.py makemigrations annotations --name initial
+
 clean:
 	rm -rf $(VENV) var test-artifacts
