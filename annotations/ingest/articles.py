@@ -1,0 +1,474 @@
+"""A scraped page → articles, and an article's paragraphs → units.
+
+Article starts are found generically, from the shape of the lines:
+
+* a *title-like* line (lines.is_title_like: short, no final punctuation, one
+  sentence) starts an article when it is the first line of the page or of a
+  section (after a separator such as "Related News", "مقالات متعلقة" or a rule
+  line ``***``), or when header metadata follows it within a few lines: a date
+  line, a byline, an outlet line, a repetition of the title, or a paragraph
+  opening with a dateline (``BEIRUT, LEBANON (10:00 A.M.) –``);
+* other title-like lines inside an article are subheadings, captions (a line
+  seen three or more times on the page, such as an image's alt text), list
+  items (runs of short lines), or bylines (a name closing the article);
+* a line equal to the current title is a repeated headline (in the header) or a
+  caption (after the body);
+* an article with no body text (a list of related links after "Related News")
+  is folded into the article before it, its title becoming a cross link.
+
+Nothing is thrown away: every non-blank line becomes units of some
+``unit_kind`` (boilerplate, caption, byline... are units with a near-zero
+``claim_likelihood``); only ``body``, ``quote_continuation`` and ``list_item``
+units are claim candidates (types.CLAIM_KINDS), and only they enter the
+content hash.  An article spans from its title (or first line) to its last
+unit, trailing "Related News" lines included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Final
+
+from annotations.ingest.dates import find_date, parse_date_line
+from annotations.ingest.language import detect_language, unit_language
+from annotations.ingest.likelihood import claim_likelihood
+from annotations.ingest.lines import (
+    ARTIFACT,
+    BODY,
+    BOILER,
+    BYLINE,
+    DATE,
+    LIST,
+    SEP,
+    SOURCE,
+    TITLE,
+    XLINK,
+    Para,
+    byline_name,
+    is_short,
+    split_paragraphs,
+)
+from annotations.ingest.sentences import split_sentences
+from annotations.ingest.types import CLAIM_KINDS, ArticleUnit, ParagraphUnit, SentenceUnit
+
+RawUnit = tuple[int, int, str, str]  # start, end, unit_kind, unit_defect
+
+_DATELINE_STRONG = re.compile(
+    r"^(?P<dl>[A-Z][A-Z'’.\-]+(?:[ ,]+[A-Z][A-Z'’.\-]+){0,4}"
+    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"
+    r"\s*,?\s*(?:\([^()\n]{1,40}\))?"
+    r"\s*(?:[–—_]|-{1,2}))\s*(?=\S)"
+)
+_DATELINE_WEAK = re.compile(
+    r"^(?P<dl>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s*[–—])\s+(?=[A-Z])"
+    r"|^(?P<ar>[\u0621-\u064a]+(?:\s[\u0621-\u064a]+)?\s*[-–—]\s*"
+    r"(?:(?:سانا|رويترز|الأناضول|وكالات|أ ف ب|ا ف ب)\s*[-–—:]\s*)?)(?=[\u0621-\u064a«\"“])"
+)
+_OUTLET_WORDS = re.compile(
+    r"\b(?:front|news|times|post|press|agency|network|media|tv|daily|herald|journal|tribune"
+    r"|blog|report|research|monitor|observer|gazette|today|online|review|insider|channel"
+    r"|radio|magazine|wire|reuters|afp|sana|telegraph|guardian|chronicle|star|mail|desk)\b"
+    r"|(?:وكالة|صحيفة|قناة|موقع|شبكة|نيوز|الأخبار|جريدة|تلفزيون|إذاعة|سانا|الميادين|المنار)",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.\-]*|[\u0621-\u064a][\u0621-\u064a\u064b-\u0652]*)$")
+_FOR_OUTLET = re.compile(r"\s+for\s+(?=\S)", re.IGNORECASE)
+_OPENERS: Final = "“«"
+_CLOSERS: Final = "”»"
+_PUNCT_TO_SPACE = re.compile(r"[^\w\s]+")
+_HASH_KIND_SEPARATOR: Final = "\n"
+
+
+@dataclass
+class _Draft:
+    title: str = ""
+    title_start: int = -1
+    title_end: int = -1
+    title_key: str = ""
+    outlet: str | None = None
+    byline: str | None = None
+    published: str | None = None
+    dateline: str | None = None
+    language: str | None = None
+    url: str | None = None
+    header: bool = True
+    has_body: bool = False
+    body_paras: int = 0
+    first_body_unit: int = -1  # index in ``units`` of the first body paragraph's first unit
+    first_body_para: int = -1  # index in ``paras`` of the first body paragraph
+    open_quote: bool = False
+    prev_colon: bool = False
+    units: list[RawUnit] = field(default_factory=list)
+    paras: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def line(self, para: Para, kind: str, defect: str = "none") -> None:
+        self.units.append((para.start, para.end, kind, defect))
+        self.paras.append((para.start, para.end, kind))
+
+
+def content_hash(texts: list[str]) -> str:
+    """sha256 of the normalised text: NFKC, casefolded, punctuation removed,
+    whitespace collapsed.  ``said.He`` and ``said. He`` hash alike."""
+    joined = unicodedata.normalize("NFKC", _HASH_KIND_SEPARATOR.join(texts)).casefold()
+    normal = " ".join(_PUNCT_TO_SPACE.sub(" ", joined).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def segment_page(text: str) -> list[ArticleUnit]:
+    """All articles of a page, in order (see the module docstring)."""
+    paras = split_paragraphs(text)
+    if not paras:
+        return []
+    counts = Counter(p.key for p in paras if p.key)
+    drafts = _fold_bodiless(_assign(text, paras, counts))
+    return [_finish(text, d) for d in drafts]
+
+
+def build_article(
+    text: str,
+    start: int,
+    end: int,
+    *,
+    title_span: tuple[int, int] | None = None,
+    outlet: str | None = None,
+    byline: str | None = None,
+    published: str | None = None,
+    language: str | None = None,
+    url: str | None = None,
+) -> ArticleUnit:
+    """One article whose extent (and title) are known, e.g. a JSONL record.
+
+    ``text[start:end]`` is segmented into units without looking for further
+    article starts; the given metadata wins over what the text shows.
+    """
+    paras = split_paragraphs(text, start, end)
+    counts = Counter(p.key for p in paras if p.key)
+    draft = _Draft()
+    if title_span is not None:
+        ts, te = title_span
+        title = text[ts:te].strip()
+        if title:
+            ts += len(text[ts:te]) - len(text[ts:te].lstrip())
+            draft.title, draft.title_start, draft.title_end = title, ts, ts + len(title)
+            draft.title_key = " ".join(title.casefold().split())
+    for i, para in enumerate(paras):
+        if draft.title and para.start < draft.title_end and para.end > draft.title_start:
+            draft.line(para, "headline")
+            continue
+        _add_para(text, draft, paras, i, counts)
+    draft.outlet = outlet or draft.outlet
+    draft.byline = byline or draft.byline
+    draft.published = published or draft.published
+    draft.language = language
+    draft.url = url
+    return _finish(text, draft, start=start)
+
+
+def _assign(text: str, paras: list[Para], counts: Counter[str]) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    pending: list[Para] = []
+    cur: _Draft | None = None
+    after_sep = True
+    for i, para in enumerate(paras):
+        kind = para.kind
+        if kind == SEP:
+            if cur is None:
+                pending.append(para)
+            else:
+                cur.line(para, "boilerplate")
+            after_sep = True
+            continue
+        if cur is not None and para.key and para.key == cur.title_key:
+            if cur.header or _meta_follows(paras, i, counts, repeat_counts=False):
+                cur.line(para, "headline")
+                cur.header = True
+            else:
+                cur.line(para, "caption")
+            after_sep = False
+            continue
+        if (
+            kind == TITLE
+            and not para.in_list
+            and (cur is None or after_sep or _meta_follows(paras, i, counts))
+        ):
+            cur = _start(para, pending)
+            pending = []
+            drafts.append(cur)
+            after_sep = False
+            continue
+        after_sep = False
+        if cur is None:
+            cur = _Draft(header=False)
+            for sep in pending:
+                cur.line(sep, "boilerplate")
+            pending = []
+            drafts.append(cur)
+        _add_para(text, cur, paras, i, counts)
+    if pending:
+        if cur is None:
+            cur = _Draft(header=False)
+            drafts.append(cur)
+        for sep in pending:
+            cur.line(sep, "boilerplate")
+    return drafts
+
+
+def _start(para: Para, pending: list[Para]) -> _Draft:
+    draft = _Draft(title=para.text, title_start=para.start, title_end=para.end, title_key=para.key)
+    for sep in pending:
+        draft.line(sep, "boilerplate")
+    draft.line(para, "headline")
+    return draft
+
+
+def _meta_follows(
+    paras: list[Para], i: int, counts: Counter[str], *, repeat_counts: bool = True
+) -> bool:
+    """Does header metadata follow the title-like line ``paras[i]``?
+
+    ``repeat_counts``: whether a repetition of the line itself counts as
+    metadata (a title printed twice); not when the line is already a repeat.
+    """
+    key = paras[i].key if repeat_counts else None
+    n = len(paras)
+    j = i + 1
+    looked = 0
+    while j < n and looked < 4:
+        q = paras[j]
+        looked += 1
+        if q.kind in (SOURCE, BOILER, ARTIFACT):
+            j += 1
+            continue
+        if q.kind in (DATE, BYLINE) or (q.key and q.key == key):
+            return True
+        if q.kind == TITLE:
+            if is_short(q) and not q.in_list and _outlet_or_name(q.text):
+                nxt = paras[j + 1] if j + 1 < n else None
+                return nxt is not None and nxt.kind in (BODY, DATE, BYLINE)
+            if counts[q.key] >= 3 and not q.in_list:
+                j += 1
+                continue
+            return False
+        if q.kind == BODY:
+            if _DATELINE_STRONG.match(q.text):
+                return True
+            # one caption-like sentence between the title and a dateline paragraph
+            return (
+                len(q.text) <= 200
+                and j + 1 < n
+                and paras[j + 1].kind == BODY
+                and _DATELINE_STRONG.match(paras[j + 1].text) is not None
+            )
+        return False
+    return False
+
+
+def _outlet_or_name(text: str) -> bool:
+    if any(c.isdigit() for c in text):
+        return False
+    words = text.split()
+    return all(
+        _NAME_WORD.match(w) or w.lower() in ("of", "the", "al", "and", "&", "for") for w in words
+    )
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
+
+
+def _is_outlet(text: str) -> bool:
+    return bool(_OUTLET_WORDS.search(text) or _ACRONYM.match(text))
+
+
+def _add_para(text: str, d: _Draft, paras: list[Para], i: int, counts: Counter[str]) -> None:
+    para = paras[i]
+    kind = para.kind
+    if kind == BODY:
+        _add_body(text, d, para, "body")
+    elif kind in (BOILER, SOURCE):
+        d.line(para, "boilerplate")
+    elif kind == ARTIFACT:
+        d.line(para, "boilerplate", "artifact")
+    elif kind == XLINK:
+        d.line(para, "cross_link")
+    elif kind == SEP:
+        d.line(para, "boilerplate")
+    elif kind == DATE:
+        parsed = parse_date_line(para.text)
+        if parsed is not None and (d.header or not d.has_body) and d.published is None:
+            d.published = parsed[0]
+            if parsed[1] and d.outlet is None:
+                d.outlet = parsed[1]
+        d.line(para, "dateline")
+    elif kind == BYLINE:
+        _take_byline(d, byline_name(para.text) or para.text)
+        d.line(para, "byline")
+    elif kind == LIST or para.in_list:
+        _add_body(text, d, para, "list_item")
+    elif d.header and is_short(para) and _outlet_or_name(para.text):
+        if _is_outlet(para.text):
+            d.outlet = d.outlet or para.text
+        elif _is_name(para.text):
+            d.byline = d.byline or para.text
+        else:
+            d.line(para, "caption")  # a one-word line under the title: an image caption
+            return
+        d.line(para, "byline")
+    elif counts[para.key] >= 3:
+        d.line(para, "caption")
+    elif d.has_body and _is_name(para.text):
+        nxt = paras[i + 1] if i + 1 < len(paras) else None
+        if nxt is None or nxt.kind == SEP:
+            d.byline = d.byline or para.text  # a signature closing the article
+        d.line(para, "byline")
+    else:
+        d.line(para, "subheading")
+
+
+def _take_byline(d: _Draft, name: str) -> None:
+    """``Aram Mirzaei for the Saker blog`` → byline and outlet; ``X | date`` → date too."""
+    for raw in name.split("|"):
+        part = raw.strip()
+        if not part:
+            continue
+        date = parse_date_line(part)
+        if date is not None:
+            d.published = d.published or date[0]
+            continue
+        pieces = _FOR_OUTLET.split(part, maxsplit=1)
+        if d.byline is None:
+            d.byline = pieces[0].strip()
+        if len(pieces) == 2 and d.outlet is None:
+            d.outlet = pieces[1].strip()
+
+
+def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
+    start = para.start
+    ptext = para.text
+    if kind == "body" and d.dateline is None and d.body_paras < 2:
+        start = _take_dateline(d, para)
+    if kind == "body" and ptext[0] in _OPENERS + '"' and (d.open_quote or d.prev_colon):
+        kind = "quote_continuation"
+    language = "en" if ptext.isascii() else detect_language(ptext, default="en")
+    first = len(d.units)
+    for s, e, defect in split_sentences(text, start, para.end, "ar" if language == "ar" else "en"):
+        d.units.append((s, e, kind, defect))
+    if ptext[0].islower() and len(d.units) > first and d.units[first][3] == "none":
+        s, e, k, _ = d.units[first]
+        d.units[first] = (s, e, k, "truncated")  # "h Al-Izza was...": cut by the scraper
+    if d.body_paras == 0:
+        d.first_body_unit = first
+        d.first_body_para = len(d.paras)
+    d.body_paras += 1
+    d.paras.append((para.start, para.end, kind))
+    d.has_body = True
+    d.header = False
+    opens = sum(ptext.count(c) for c in _OPENERS)
+    closes = sum(ptext.count(c) for c in _CLOSERS)
+    d.open_quote = opens > closes
+    d.prev_colon = ptext.endswith(":")
+
+
+def _take_dateline(d: _Draft, para: Para) -> int:
+    """Split a dateline off the first body paragraph (or the second, when the first
+    was a one-line photo caption); returns where the body text starts."""
+    ptext = para.text
+    if d.body_paras == 0:
+        match = _DATELINE_STRONG.match(ptext) or _DATELINE_WEAK.match(ptext)
+    else:
+        match = _DATELINE_STRONG.match(ptext)
+        first = d.first_body_unit
+        if match is None or first < 0 or d.units[first][1] - d.units[first][0] > 200:
+            return para.start
+        if any(u[2] != "body" for u in d.units[first:]) or len(d.units) - first != 1:
+            return para.start
+        s, e, _, defect = d.units[first]
+        d.units[first] = (s, e, "caption", defect)
+        ps, pe, _ = d.paras[d.first_body_para]
+        d.paras[d.first_body_para] = (ps, pe, "caption")
+    if match is None or match.end() >= len(ptext):
+        return para.start
+    dl = match.group(0).rstrip()
+    d.dateline = dl
+    d.units.append((para.start, para.start + len(dl), "dateline", "none"))
+    return para.start + match.end()
+
+
+def _fold_bodiless(drafts: list[_Draft]) -> list[_Draft]:
+    """Fold articles without body text into a neighbour (related-link lists)."""
+    if len(drafts) < 2:
+        return drafts
+    out: list[_Draft] = []
+    carry: _Draft | None = None  # a leading bodiless draft, folded forward
+    for d in drafts:
+        if carry is not None:
+            d.units = [_demote(u) for u in carry.units] + d.units
+            d.paras = carry.paras + d.paras
+            carry = None
+        if d.has_body or not d.title:
+            out.append(d)
+        elif out:
+            prev = out[-1]
+            prev.units.extend(_demote(u) for u in d.units)
+            prev.paras.extend(d.paras)
+        else:
+            carry = d
+    if carry is not None:
+        out.append(carry)
+    return out
+
+
+def _demote(unit: RawUnit) -> RawUnit:
+    s, e, kind, defect = unit
+    return (s, e, "cross_link", defect) if kind == "headline" else unit
+
+
+def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
+    units = d.units
+    body = [text[s:e] for s, e, kind, _ in units if kind in CLAIM_KINDS]
+    if d.language:
+        art_lang = d.language
+    else:
+        sample = " ".join(body)[:2000] if body else " ".join(text[s:e] for s, e, _, _ in units)
+        art_lang = detect_language(sample[:2000])
+    sentences: list[SentenceUnit] = []
+    append = sentences.append
+    for s, e, kind, defect in units:
+        piece = text[s:e]
+        lang = art_lang if piece.isascii() and art_lang != "ar" else unit_language(piece, art_lang)
+        append(SentenceUnit(s, e, lang, kind, defect, claim_likelihood(piece, kind, defect)))
+    paragraphs = [
+        ParagraphUnit(s, e, kind, unit_language(text[s:e], art_lang)) for s, e, kind in d.paras
+    ]
+    published = d.published
+    if published is None and d.title:
+        found = find_date(d.title)
+        published = found[0] if found else None
+    first = units[0][0] if units else (start if start is not None else 0)
+    last = units[-1][1] if units else first
+    if d.title:
+        title_start, title_end = d.title_start, d.title_end
+    else:
+        title_start = title_end = first
+    return ArticleUnit(
+        start=min(first, title_start),
+        end=max(last, title_end),
+        title=d.title,
+        title_start=title_start,
+        title_end=title_end,
+        outlet=d.outlet,
+        byline=d.byline,
+        published=published,
+        language=art_lang,
+        content_hash=content_hash(body),
+        sentences=sentences,
+        paragraphs=paragraphs,
+        dateline=d.dateline,
+        url=d.url,
+    )

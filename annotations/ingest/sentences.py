@@ -1,0 +1,254 @@
+"""Sentence boundaries with exact offsets, for English, Arabic and others.
+
+The base splitter is ``sentencex`` (compiled, fast).  Its boundaries are
+character indices into the string it was given; they are checked against the
+returned text and, should a future version report something else, recovered
+by searching the sentence strings in order.  Post-rules, all linear in the
+input and applied only around punctuation:
+
+* glued sentences (``said.He``, ``besieged.Al-Masdar News``, ``2019.He``,
+  Arabic ``الأمر.وقال``) are split, and both halves get ``unit_defect="glued"``;
+* abbreviations the base splitter ends a sentence on are re-joined
+  (``Ms.``, ``approx.``, ``var.``, Arabic one-letter titles ``د.``, ``أ.د.``);
+* a closing quote or bracket stays with the sentence it closes;
+* Arabic: sentences end at ``.``, ``؟``, ``!``, ``۔``; never at ``،`` or ``؛``;
+* input longer than ``CHUNK_CHARS`` is handled in chunks cut at a sentence end
+  or a space, and a sentence longer than ``MAX_SENTENCE_CHARS`` is cut at a
+  comma or space (``unit_defect="fragment"``): a 1 MB line without punctuation
+  costs a few milliseconds.
+
+Sentences never include surrounding whitespace.  Newlines inside a region
+(hard-wrapped paragraphs) are treated as spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import sentencex
+
+Span = tuple[int, int, str]  # start, end, unit_defect
+
+MAX_SENTENCE_CHARS: Final = 2000
+CHUNK_CHARS: Final = 50_000
+
+_NL_TO_SPACE: Final = str.maketrans({"\n": " ", "\r": " ", "\u2028": " ", "\u2029": " "})
+_TERMINALS: Final = frozenset(".!?؟۔…")
+_CLOSERS: Final = frozenset("”’»)]\"'›")
+
+# A sentence end directly followed by the start of the next sentence.
+_GLUE_EN = re.compile(r"[.!?][\"”’]?(?=[A-Z][a-z])")
+_GLUE_AR = re.compile(r"[.!؟][\"”’»]?(?=[\u0621-\u064A]{2})")
+# Abbreviations sentencex ends a sentence on although they are followed by more.
+_ABBREV_TAIL = re.compile(
+    r"(?:^|[\s(.])(?:Ms|Mmes|Ft|Vol|vol|Vols|approx|var|est|Gens|Nos|nos|Fig|fig|Figs|figs"
+    r"|Ref|ref|Dept|dept|Gov|Univ|Assn|Bros|Mssrs|[A-Z]|[\u0621-\u064A])\.$"
+)
+_PAREN_NUMBER = re.compile(r"(?:^|\s)(?:No|Nos|no|nos|Art|art|Sec|sec|p|pp|Vol|vol)\.$")
+_SOFT_BREAK = re.compile(r"[,،;؛:]\s")
+_OPENERS: Final = frozenset("“‘«\"'‹")
+_QUOTE_CHARS = re.compile('[“”"«»]')
+_QUOTES_TO_SPACE: Final = str.maketrans(dict.fromkeys('“”"«»', " "))
+# A sentence end inside a span (before a capital or an Arabic letter).
+_INNER_END = re.compile(r"[.!?؟][”’\"»]?\s+[“\"«‘]?[A-Z\u0621-\u064A]")
+
+
+def split_sentences(
+    text: str, start: int = 0, end: int | None = None, language: str = "en"
+) -> list[Span]:
+    """Sentence spans ``(start, end, defect)`` of ``text[start:end]``, in order."""
+    stop = len(text) if end is None else end
+    lang = "ar" if language == "ar" else "en" if language in ("en", "und", "") else language
+    spans: list[Span] = []
+    pos = start
+    while pos < stop:
+        cut = _chunk_end(text, pos, stop)
+        _split_chunk(text, pos, cut, lang, spans)
+        pos = cut
+    if len(spans) > 1:
+        spans = _rejoin(text, spans)
+    return _limit_length(text, spans)
+
+
+def _chunk_end(text: str, pos: int, stop: int) -> int:
+    if stop - pos <= CHUNK_CHARS:
+        return stop
+    limit = pos + CHUNK_CHARS
+    lower = limit - CHUNK_CHARS // 4
+    for sep in (". ", "? ", "! ", "؟ ", "\n", " "):
+        at = text.rfind(sep, lower, limit)
+        if at >= 0:
+            return at + len(sep)
+    return limit
+
+
+def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
+    chunk = text[a:b]
+    if "\n" in chunk or "\r" in chunk or "\u2028" in chunk or "\u2029" in chunk:
+        chunk = chunk.translate(_NL_TO_SPACE)
+    bounds = _base_split(chunk, lang)
+    refined: list[tuple[int, int]] = []
+    for i, j in bounds:
+        if _QUOTE_CHARS.search(chunk, i, j) and _INNER_END.search(chunk, i, j):
+            refined.extend(_split_quoted(chunk, i, j, lang))
+        else:
+            refined.append((i, j))
+    glued = _glue_points(chunk, lang)
+    prev_end = -1
+    for i, j in refined:
+        pieces = [i, j]
+        if glued:
+            inner = [g for g in glued if i < g < j]
+            if inner:
+                pieces = [i, *inner, j]
+        for k in range(len(pieces) - 1):
+            s, e = pieces[k], pieces[k + 1]
+            seg = chunk[s:e]
+            stripped = seg.strip()
+            if not stripped:
+                continue
+            s += len(seg) - len(seg.lstrip())
+            e = s + len(stripped)
+            defect = "none"
+            if s == prev_end and _is_glued(chunk, s):
+                defect = "glued"
+                if out and out[-1][1] == a + s:
+                    ps, pe, _ = out[-1]
+                    out[-1] = (ps, pe, "glued")
+            out.append((a + s, a + e, defect))
+            prev_end = e
+
+
+def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
+    try:
+        found = sentencex.get_sentence_boundaries(lang, chunk)
+    except Exception:  # the splitter failed: keep the text as one span
+        return [(0, len(chunk))]
+    bounds = [(d["start_index"], d["end_index"], d["text"]) for d in found]
+    if any(chunk[i:j] != t for i, j, t in bounds):
+        return [(s, e) for s, e, _ in _recover(chunk, [t for _, _, t in bounds])]
+    return [(i, j) for i, j, _ in bounds]
+
+
+def _split_quoted(chunk: str, i: int, j: int, lang: str) -> list[tuple[int, int]]:
+    """Split a span that the base splitter kept whole because of quotation marks.
+
+    The span is split again with its quotation marks blanked out (same length);
+    a piece starting in lower case (``“Is it?” she asked``) is joined back, and
+    an opening quotation mark left at the end of a piece moves to the next one.
+    """
+    sub = chunk[i:j].translate(_QUOTES_TO_SPACE)
+    pieces: list[list[int]] = []
+    for s, e in _base_split(sub, lang):
+        lead = sub[s:e].lstrip()
+        if pieces and lead and lead[0].islower():
+            pieces[-1][1] = i + e
+        else:
+            pieces.append([i + s, i + e])
+    for n in range(1, len(pieces)):
+        ps, b = pieces[n - 1]
+        seg = chunk[ps:b].rstrip()
+        if len(seg) > 1 and seg[-1] in _OPENERS and seg[-2].isspace():
+            moved = ps + len(seg) - 1
+            pieces[n - 1][1] = moved
+            pieces[n][0] = moved
+    return [(s, e) for s, e in pieces]
+
+
+def _is_glued(chunk: str, s: int) -> bool:
+    """True when the sentence starting at ``s`` follows the previous one with no space."""
+    if s < 3 or not chunk[s].isalpha():
+        return False
+    k = s - 1
+    while k > 0 and chunk[k] in _CLOSERS:
+        k -= 1
+    return chunk[k] in _TERMINALS and k >= 2 and chunk[k - 1].isalnum() and chunk[k - 2].isalnum()
+
+
+def _glue_points(chunk: str, lang: str) -> list[int]:
+    """Offsets inside ``chunk`` where one sentence is glued to the next."""
+    points: list[int] = []
+    pattern = _GLUE_AR if lang == "ar" else _GLUE_EN
+    for match in pattern.finditer(chunk):
+        at = match.start()
+        before = chunk[max(0, at - 3) : at]
+        if lang == "ar":
+            ok = len(before) == 3 and all("\u0621" <= c <= "\u064a" for c in before)
+        else:
+            ok = (len(before) >= 2 and before[-1].islower() and before[-2].islower()) or (
+                len(before) == 3 and before.isdigit() and at >= 4 and chunk[at - 4].isdigit()
+            )
+        if ok:
+            points.append(match.end())
+    return points
+
+
+def _recover(chunk: str, pieces: list[str]) -> list[tuple[int, int, str]]:
+    """Offsets of sentence strings found in order in ``chunk``."""
+    found: list[tuple[int, int, str]] = []
+    pos = 0
+    for piece in pieces:
+        key = piece.strip()
+        if not key:
+            continue
+        at = chunk.find(key, pos)
+        if at < 0:
+            continue
+        found.append((at, at + len(key), key))
+        pos = at + len(key)
+    if not found:
+        return [(0, len(chunk), chunk)]
+    # Cover the gaps so that no text is lost: extend each span to the next one.
+    covered = []
+    for n, (s, _, _) in enumerate(found):
+        e = found[n + 1][0] if n + 1 < len(found) else len(chunk)
+        s = 0 if n == 0 else s
+        covered.append((s, e, chunk[s:e]))
+    return covered
+
+
+def _rejoin(text: str, spans: list[Span]) -> list[Span]:
+    """Join spans split after an abbreviation; move stray closing quotes back."""
+    out: list[Span] = [spans[0]]
+    for s, e, defect in spans[1:]:
+        ps, pe, pdefect = out[-1]
+        if defect != "glued" and pdefect != "glued":
+            first = text[s]
+            if first in _CLOSERS and (s + 1 == e or text[s + 1].isspace()):
+                # a closing quote split off: give it back, keep the rest
+                out[-1] = (ps, s + 1, pdefect)
+                rest = text[s + 1 : e]
+                if rest.strip():
+                    out.append((s + 1 + len(rest) - len(rest.lstrip()), e, defect))
+                continue
+            tail = text[max(ps, pe - 12) : pe]
+            if _ABBREV_TAIL.search(tail) or (_PAREN_NUMBER.search(tail) and first.isdigit()):
+                out[-1] = (ps, e, pdefect if pdefect != "none" else defect)
+                continue
+        out.append((s, e, defect))
+    return out
+
+
+def _limit_length(text: str, spans: list[Span]) -> list[Span]:
+    if all(e - s <= MAX_SENTENCE_CHARS for s, e, _ in spans):
+        return spans
+    out: list[Span] = []
+    for s, e, defect in spans:
+        while e - s > MAX_SENTENCE_CHARS:
+            limit = s + MAX_SENTENCE_CHARS
+            lower = s + MAX_SENTENCE_CHARS // 2
+            cut = -1
+            for match in _SOFT_BREAK.finditer(text, lower, limit):
+                cut = match.start() + 1
+            if cut < 0:
+                cut = text.rfind(" ", lower, limit)
+            if cut <= s:
+                cut = limit
+            piece = text[s:cut].rstrip()
+            out.append((s, s + len(piece), "fragment"))
+            rest = text[cut:e]
+            s = cut + len(rest) - len(rest.lstrip())
+        if s < e:
+            out.append((s, e, "fragment" if out and out[-1][2] == "fragment" else defect))
+    return out
