@@ -1,0 +1,598 @@
+"""Storing what the ingest pipeline produces: documents, articles (deduplicated, with every
+provenance), outlets, claims (with their label suggestion computed once, here) and queue items.
+
+Policy, per uploaded file (a zip counts as one file, JSONL too):
+
+* all or nothing: the file is segmented and validated completely before anything is written,
+  then stored inside one transaction; a bad zip member or one bad JSONL line stores nothing
+  from that file and reports the member or the line;
+* idempotent: a document is identified by its content (sha256 of its format and decoded text),
+  so importing the same file again creates nothing (``skipped`` is true);
+* an article whose normalised content was seen before in the project (same text imported
+  twice, or reposted inside another page) is stored once; every place it was found is an
+  ArticleProvenance row. A duplicate is never re-segmented, so admins' boundary fixes survive.
+
+The pure work (decoding, segmenting, suggestions) happens before the transaction opens, so the
+transaction only holds bulk inserts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+
+from ..ingest import IngestError, Limits, SourceDoc, segment_file
+from ..ingest.types import CLAIM_KINDS, ArticleUnit
+from ..models import Article, ArticleProvenance, Claim, Document, Job, NamedSource, Outlet, Project
+from .items import items_create_for_claims
+from .jobs import JobError, ProgressFn, register
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+ProgressCb = Callable[..., None] | None
+
+# Outlet kinds of the registry → the label schema's source_type for the suggestion detector.
+OUTLET_SOURCE_TYPE = {
+    Outlet.Kind.STATE_MEDIA: "state_media",
+    Outlet.Kind.ARMED_GROUP: "armed_group",
+    Outlet.Kind.NGO: "monitor_ngo",
+    Outlet.Kind.INDEPENDENT: "other_media",
+    Outlet.Kind.PARTISAN_BLOG: "other_media",
+    Outlet.Kind.INTL_MEDIA: "other_media",
+}
+
+_BIDI_AND_CONTROLS = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Coreferent pronouns resolve to a named source in context but are not a name themselves.
+_PRONOUNS = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "you",
+        "him",
+        "her",
+        "them",
+        "his",
+        "its",
+        "their",
+        "this",
+        "that",
+        "هو",
+        "هي",
+        "هم",
+        "هما",
+        "نحن",
+        "أنا",
+    ]
+)
+_KEY_PUNCT = re.compile(r"[^\w\s]+")
+
+
+# --- names and keys ---------------------------------------------------------------------------
+
+
+def sanitise_filename(name: str) -> str:
+    """The original file name, kept only as data: no path parts, NUL, controls or bidi marks."""
+    name = _BIDI_AND_CONTROLS.sub("", str(name or ""))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")
+    return name[:200] or "upload"
+
+
+def registry_key(name: str) -> str:
+    """Normalised name used to match outlets and named sources (unique per project)."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = " ".join(_KEY_PUNCT.sub(" ", text).split())
+    if text.startswith("the "):
+        text = text[4:]
+    return text[:200]
+
+
+def document_sha(doc: SourceDoc) -> str:
+    digest = hashlib.sha256(doc.format.encode())
+    digest.update(b"\x00")
+    digest.update(doc.text.encode("utf-8", errors="surrogatepass"))
+    return digest.hexdigest()
+
+
+def _article_key(doc_sha: str, article: ArticleUnit, text: str) -> str:
+    """The article's dedup key: the pipeline's content hash, unless the article has no
+    claim-bearing text (then every such article would collide): hash its whole span instead."""
+    if article.content_hash != EMPTY_HASH:
+        return article.content_hash
+    body = text[article.start : article.end].strip()
+    if body:
+        return hashlib.sha256(("span\x00" + " ".join(body.split())).encode()).hexdigest()
+    return hashlib.sha256(f"empty\x00{doc_sha}\x00{article.start}".encode()).hexdigest()
+
+
+def _iso_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+
+def suggestion_registry(project: Project) -> dict[str, str]:
+    """Names → source_type from the project's outlet and named-source registry."""
+    registry: dict[str, str] = {}
+    for name, kind in Outlet.objects.filter(project=project).values_list("name", "kind"):
+        if kind in OUTLET_SOURCE_TYPE:
+            registry[name] = OUTLET_SOURCE_TYPE[kind]
+    for name, source_type in (
+        NamedSource.objects.filter(project=project)
+        .exclude(source_type="")
+        .values_list("name", "source_type")
+    ):
+        registry[name] = source_type
+    return registry
+
+
+def _suggester() -> Callable[..., Any] | None:
+    try:
+        from ..suggest import suggest_labels
+    except ImportError:  # the suggestion module is optional
+        return None
+    return suggest_labels
+
+
+def suggestion_for(
+    suggest: Callable[..., Any] | None, text: str, language: str, registry: dict[str, str]
+) -> dict[str, Any] | None:
+    if suggest is None:
+        return None
+    try:
+        return suggest(text, language, registry=registry or None).to_dict()
+    except Exception:  # a detector bug must not block an import; the claim just has none
+        log.exception("suggestion failed for a unit of %d characters", len(text))
+        return None
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def _limits() -> Limits:
+    return Limits(max_uncompressed_bytes=settings.MAX_ZIP_UNCOMPRESSED_BYTES)
+
+
+def _summary(name: str) -> dict[str, Any]:
+    return {
+        "file": name,
+        "documents": 0,
+        "articles": 0,
+        "duplicates": 0,
+        "claims": 0,
+        "skipped": False,
+        "errors": [],
+        "document_ids": [],
+    }
+
+
+def ingest_errors(exc: IngestError) -> list[dict[str, Any]]:
+    """Per-line errors when the pipeline gave them, else the one error."""
+    items = exc.errors or (exc,)
+    return [
+        {"file": e.filename, "line": e.line, "byte": e.byte, "message": e.message} for e in items
+    ]
+
+
+def segment_upload(filename: str, data: bytes) -> list[SourceDoc]:
+    """Validate and segment an upload (raises IngestError)."""
+    return segment_file(filename, data, max_bytes=settings.MAX_UPLOAD_BYTES, limits=_limits())
+
+
+def import_file(
+    *,
+    project: Project,
+    filename: str,
+    data: bytes,
+    user: Any = None,
+    progress: ProgressCb = None,
+    job: Job | None = None,
+) -> dict[str, Any]:
+    """Import one file (txt, html, jsonl or zip) into the project; returns its summary.
+
+    Bad input is reported in ``errors`` (file, line, byte, message) and stores nothing."""
+    name = sanitise_filename(filename)
+    summary = _summary(name)
+    report = progress or (lambda fraction, message="": None)
+    report(0.0, f"{name}: segmenting")
+    try:
+        docs = segment_upload(name, data)
+    except IngestError as exc:
+        summary["errors"] = ingest_errors(exc)
+        return summary
+    report(0.3, f"{name}: storing")
+    for attempt in range(3):
+        try:
+            return _store(project, name, docs, summary, user, job, report)
+        except IntegrityError:
+            # A concurrent import stored some of the same documents or articles first; the
+            # transaction rolled back, so start again: what is there now is skipped.
+            if attempt == 2:
+                raise
+            summary = _summary(name)
+    return summary  # pragma: no cover
+
+
+def _store(
+    project: Project,
+    name: str,
+    docs: list[SourceDoc],
+    summary: dict[str, Any],
+    user: Any,
+    job: Job | None,
+    report: Callable[..., None],
+) -> dict[str, Any]:
+    shas = [document_sha(d) for d in docs]
+    known = set(
+        Document.objects.filter(project=project, sha256__in=set(shas)).values_list(
+            "sha256", flat=True
+        )
+    )
+    todo: list[tuple[SourceDoc, str]] = []
+    for doc, sha in zip(docs, shas, strict=True):
+        if sha in known:
+            continue
+        known.add(sha)
+        todo.append((doc, sha))
+    if not todo:
+        summary["skipped"] = True
+        summary["document_ids"] = list(
+            Document.objects.filter(project=project, sha256__in=set(shas))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        report(1.0, f"{name}: already imported")
+        return summary
+
+    # Which articles are new (outside the transaction: the inserts re-check via constraints).
+    keyed: list[tuple[int, ArticleUnit, str]] = []  # (doc index in todo, article, key)
+    for index, (doc, sha) in enumerate(todo):
+        for article in doc.articles:
+            keyed.append((index, article, _article_key(sha, article, doc.text)))
+    existing = _existing_articles(project, {k for _, _, k in keyed})
+    new_keys: set[str] = set()
+    for _, _, key in keyed:
+        if key not in existing:
+            new_keys.add(key)
+
+    # Suggestions for the claims of new articles (pure work, before the transaction).
+    suggest = _suggester() if project.suggestions != Project.Suggestions.OFF else None
+    registry = suggestion_registry(project) if suggest else {}
+    pending: dict[tuple[int, int, int], dict[str, Any] | None] = {}
+    first_seen: set[str] = set()
+    total_units = sum(len(a.sentences) for _, a, k in keyed if k in new_keys) or 1
+    done_units = 0
+    for index, article, key in keyed:
+        if key not in new_keys or key in first_seen:
+            continue
+        first_seen.add(key)
+        text = todo[index][0].text
+        for position, unit in enumerate(article.sentences):
+            value = None
+            if unit.unit_kind in CLAIM_KINDS:
+                value = suggestion_for(
+                    suggest, text[unit.start : unit.end], unit.language, registry
+                )
+            pending[(index, article.start, position)] = value
+            done_units += 1
+            if done_units % 2000 == 0:
+                report(0.3 + 0.4 * done_units / total_units, f"{name}: suggestions")
+
+    report(0.7, f"{name}: writing")
+    with transaction.atomic():
+        summary = _write(project, name, todo, keyed, new_keys, pending, summary, user, job, report)
+    report(1.0, f"{name}: done")
+    return summary
+
+
+def _existing_articles(project: Project, keys: Iterable[str]) -> dict[str, int]:
+    keys = list(keys)
+    found: dict[str, int] = {}
+    for i in range(0, len(keys), BATCH):
+        found.update(
+            Article.objects.filter(project=project, content_hash__in=keys[i : i + BATCH])
+            .values_list("content_hash", "pk")
+            .iterator()
+        )
+    return found
+
+
+def _outlets(project: Project, names: Iterable[str]) -> dict[str, int]:
+    """Outlet ids by key, creating the missing ones."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        key = registry_key(name)
+        if key and key not in wanted:
+            wanted[key] = name.strip()[:200]
+    if not wanted:
+        return {}
+    have = dict(
+        Outlet.objects.filter(project=project, key__in=list(wanted)).values_list("key", "pk")
+    )
+    missing = [Outlet(project=project, key=k, name=n) for k, n in wanted.items() if k not in have]
+    if missing:
+        Outlet.objects.bulk_create(missing, ignore_conflicts=True)
+        have = dict(
+            Outlet.objects.filter(project=project, key__in=list(wanted)).values_list("key", "pk")
+        )
+    return have
+
+
+def _write(
+    project: Project,
+    name: str,
+    todo: list[tuple[SourceDoc, str]],
+    keyed: list[tuple[int, ArticleUnit, str]],
+    new_keys: set[str],
+    pending: dict[tuple[int, int, int], dict[str, Any] | None],
+    summary: dict[str, Any],
+    user: Any,
+    job: Job | None,
+    report: Callable[..., None],
+) -> dict[str, Any]:
+    uploader = user if user is not None and getattr(user, "is_authenticated", False) else None
+    per_doc: list[Counter[str]] = [Counter() for _ in todo]
+    for index, _article, _key in keyed:
+        per_doc[index]["articles"] += 1
+    documents = [
+        Document(
+            project=project,
+            name=doc.name[:255],
+            format=doc.format[:16],
+            sha256=sha,
+            size=len(doc.text.encode("utf-8", errors="surrogatepass")),
+            text=doc.text,
+            url=_doc_url(doc),
+            uploaded_by=uploader,
+            job=job,
+        )
+        for doc, sha in todo
+    ]
+    Document.objects.bulk_create(documents, batch_size=500)
+    summary["documents"] = len(documents)
+    summary["document_ids"] = [d.pk for d in documents]
+
+    outlet_ids = _outlets(project, (a.outlet for _, a, k in keyed if a.outlet and k in new_keys))
+    existing = _existing_articles(project, {k for _, _, k in keyed})
+    articles: list[Article] = []
+    article_of: dict[str, Article | int] = dict(existing)
+    provenances: list[tuple[str, int, int, int]] = []  # key, doc index, start, end
+    positions: Counter[int] = Counter()
+    for index, article, key in keyed:
+        doc_position = positions[index]
+        positions[index] += 1
+        provenances.append((key, index, article.start, article.end))
+        if key in article_of:
+            summary["duplicates"] += 1
+            per_doc[index]["duplicates"] += 1
+            continue
+        outlet_name = (article.outlet or "").strip()
+        row = Article(
+            project=project,
+            document=documents[index],
+            position=doc_position,
+            start=article.start,
+            end=article.end,
+            title=article.title[:1000],
+            outlet_id=outlet_ids.get(registry_key(outlet_name)) if outlet_name else None,
+            outlet_name=outlet_name[:200],
+            byline=(article.byline or "")[:300],
+            published=_iso_date(article.published),
+            language=(article.language or "")[:12],
+            content_hash=key,
+        )
+        articles.append(row)
+        article_of[key] = row
+    Article.objects.bulk_create(articles, batch_size=BATCH)
+    summary["articles"] = len(articles)
+
+    ArticleProvenance.objects.bulk_create(
+        [
+            ArticleProvenance(
+                article_id=_pk(article_of[key]),
+                document=documents[index],
+                start=start,
+                end=end,
+            )
+            for key, index, start, end in provenances
+        ],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+
+    # Claims of the new articles, in bulk, then their queue items.
+    fresh = {a.content_hash: a for a in articles}
+    claims: list[Claim] = []
+    seen: set[str] = set()
+    for index, article, key in keyed:
+        row = fresh.get(key)
+        if row is None or key in seen:
+            continue
+        seen.add(key)
+        text = todo[index][0].text
+        for position, unit in enumerate(article.sentences):
+            claims.append(
+                Claim(
+                    project=project,
+                    article=row,
+                    position=position,
+                    start=unit.start,
+                    end=unit.end,
+                    text=text[unit.start : unit.end],
+                    language=(unit.language or "")[:12],
+                    unit_kind=unit.unit_kind,
+                    unit_defect=unit.unit_defect,
+                    claim_likelihood=float(unit.claim_likelihood),
+                    suggestion=pending.get((index, article.start, position)),
+                )
+            )
+            per_doc[index]["claims"] += 1
+    total = len(claims) or 1
+    for i in range(0, len(claims), BATCH):
+        batch = claims[i : i + BATCH]
+        Claim.objects.bulk_create(batch, batch_size=BATCH)
+        items_create_for_claims(project=project, claims=batch)
+        report(0.7 + 0.3 * (i + len(batch)) / total, f"{name}: writing claims")
+    summary["claims"] = len(claims)
+    _count_named_sources(project, claims)
+
+    for document, counts in zip(documents, per_doc, strict=True):
+        document.stats = dict(counts)
+    Document.objects.bulk_update(documents, ["stats"], batch_size=500)
+    return summary
+
+
+def _pk(value: Article | int) -> int:
+    return value if isinstance(value, int) else int(value.pk)
+
+
+def _doc_url(doc: SourceDoc) -> str:
+    for article in doc.articles:
+        if article.url and article.url.startswith(("http://", "https://")):
+            return article.url[:2000]
+    return ""
+
+
+def _count_named_sources(project: Project, claims: Sequence[Claim]) -> None:
+    """Count named sources (from the suggestions' source spans) into the registry."""
+    counts: Counter[str] = Counter()
+    names: dict[str, tuple[str, str]] = {}
+    for claim in claims:
+        labels = (claim.suggestion or {}).get("labels") or {}
+        span = labels.get("source_span")
+        if labels.get("source_named") != "yes" or not span or len(span) != 2:
+            continue
+        surface = claim.text[span[0] : span[1]].strip()
+        key = registry_key(surface)
+        if len(key) < 3 or key in _PRONOUNS or len(surface) > 200:
+            continue
+        counts[key] += 1
+        names.setdefault(key, (surface, str(labels.get("source_type") or "")[:32]))
+    if not counts:
+        return
+    keys = list(counts)
+    have = set(
+        NamedSource.objects.filter(project=project, key__in=keys).values_list("key", flat=True)
+    )
+    NamedSource.objects.bulk_create(
+        [
+            NamedSource(project=project, key=k, name=names[k][0], source_type="", mentions=0)
+            for k in keys
+            if k not in have
+        ],
+        ignore_conflicts=True,
+    )
+    # source_type stays empty: it is filled in by a reviewer, not by the detector's guess.
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        NamedSource.objects.filter(project=project, key__in=chunk).update(
+            mentions=F("mentions")
+            + Case(
+                *[When(key=k, then=Value(counts[k])) for k in chunk],
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+
+
+def import_paths(*, project: Project, paths: Sequence[str | Path], user: Any = None) -> dict:
+    """Import files from disk (commands and the demo seed); one summary per file."""
+    files = []
+    for path in paths:
+        path = Path(path)
+        files.append(
+            import_file(project=project, filename=path.name, data=path.read_bytes(), user=user)
+        )
+    return _totals(files)
+
+
+def _totals(files: list[dict[str, Any]]) -> dict[str, Any]:
+    totals = {
+        k: sum(f[k] for f in files) for k in ("documents", "articles", "duplicates", "claims")
+    }
+    return {**totals, "errors": sum(len(f["errors"]) for f in files), "files": files}
+
+
+# --- uploads and the job runner -------------------------------------------------------------
+
+
+def upload_dir(job_id: Any) -> Path:
+    return Path(settings.MEDIA_ROOT) / "uploads" / str(job_id)
+
+
+def import_job_create(*, project: Project, user: Any, files: Sequence[tuple[str, bytes]]) -> Job:
+    """Save uploaded files under MEDIA_ROOT/uploads/<job id>/ (generated names; the original
+    name is kept only as data) and queue one import job for them (runs after commit)."""
+    from .jobs import job_create
+
+    with transaction.atomic():
+        job = job_create(kind="import", project=project, user=user)
+        folder = upload_dir(job.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for original, data in files:
+            stored = f"{uuid.uuid4().hex}.upload"
+            (folder / stored).write_bytes(data)
+            saved.append({"name": sanitise_filename(original), "stored": stored, "size": len(data)})
+        job.params = {"files": saved}
+        job.message = ", ".join(f["name"] for f in saved)[:300]
+        job.save(update_fields=["params", "message"])
+    return job
+
+
+@register("import")
+def run_import(job: Job, progress: ProgressFn) -> dict[str, Any]:
+    """Import the job's uploaded files one by one; per-file results in the job result."""
+    if job.project is None:
+        raise JobError("An import job needs a project.")
+    entries = list(job.params.get("files") or [])
+    folder = upload_dir(job.pk)
+    results: list[dict[str, Any]] = []
+    for n, entry in enumerate(entries):
+        stored = Path(str(entry.get("stored", ""))).name
+        name = sanitise_filename(str(entry.get("name", stored)))
+        path = folder / stored
+        if not stored or not path.is_file():
+            raise JobError(f"{name}: the uploaded file is no longer available; upload it again.")
+
+        def step(fraction: float, message: str = "", n: int = n) -> None:
+            progress((n + fraction) / max(1, len(entries)), message)
+
+        results.append(
+            import_file(
+                project=job.project,
+                filename=name,
+                data=path.read_bytes(),
+                user=job.created_by,
+                progress=step,
+                job=job,
+            )
+        )
+    for entry in entries:
+        (folder / Path(str(entry.get("stored", "x"))).name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return _totals(results)
