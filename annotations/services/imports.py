@@ -596,3 +596,33 @@ def run_import(job: Job, progress: ProgressFn) -> dict[str, Any]:
     with contextlib.suppress(OSError):
         folder.rmdir()
     return _totals(results)
+
+
+# --- upload validation (before anything is stored) ------------------------------------------
+
+# Files up to this size are segmented completely when uploaded, so every error (including a
+# bad JSONL line) is reported at once; larger ones get the cheap checks here and the rest in
+# their job's result (which still stores nothing from a bad file).
+FULL_CHECK_BYTES = 4 * 1024 * 1024
+
+
+def upload_validate(*, filename: str, data: bytes) -> None:
+    """Raise IngestError (naming the file and line/byte) for an upload that cannot be imported."""
+    name = sanitise_filename(filename)
+    if len(data) > settings.MAX_UPLOAD_BYTES:
+        raise IngestError(
+            name, f"file is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}"
+        )
+    if len(data) <= FULL_CHECK_BYTES:
+        segment_upload(name, data)
+        return
+    from ..ingest import decode_bytes, detect_format
+    from ..ingest.archive import read_zip
+
+    if detect_format(name, data) == "zip":
+        for member, content in read_zip(name, data, _limits()):
+            where = f"{name}/{member}"
+            detect_format(where, content)
+            decode_bytes(content, where)
+    else:
+        decode_bytes(data, name)
