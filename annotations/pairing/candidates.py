@@ -1,0 +1,227 @@
+"""Cross-source candidate pairs: claims from different outlets about the same event.
+
+Pipeline for a pool of claims (:func:`ranked_candidates`; the other entry points wrap it):
+
+1. :func:`~annotations.pairing.features.prepare_pool`: outlet groups, sentence vectors
+   (encoded when a claim has none), per-language char n-gram TF-IDF (``char_wb`` 3-5,
+   sublinear tf), names, numbers and dates.
+2. Retrieval (:func:`retrieve_pairs`), in blocks of rows so memory stays flat: for each
+   query, the ``retrieve_k`` best claims by sentence-vector cosine over the whole pool (any
+   language), and the ``retrieve_k`` best by TF-IDF cosine among claims of its own language.
+   Columns are sorted by outlet group so excluding the query's own outlet is one slice
+   per block; the top lists come from ``argpartition``. No Python loop runs over pairs.
+3. Scoring: :func:`~annotations.pairing.features.pair_features` and the logistic model of
+   :mod:`annotations.pairing.calibration` give ``score`` = P(same event).
+4. Per query, candidates are sorted by score, repeated texts of one article count once,
+   and the ``top_k`` best are kept.
+
+Pairs are only ever proposed between claims of different articles **and** different
+outlets; a claim whose outlet is ``None`` forms its own group with its article.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from annotations.pairing.calibration import probability
+from annotations.pairing.features import (
+    DATE_WINDOW_DAYS,
+    FEATURE_NAMES,
+    PreparedPool,
+    date_gap,
+    pair_features,
+    prepare_pool,
+    shared_names,
+)
+from annotations.pairing.retrieval import (
+    FLAG_COMBINED,
+    FLAG_ENCODER,
+    FLAG_TFIDF,
+    retrieve_pairs,
+)
+
+ClaimId = int | str
+
+#: Score (P(same event)) at or above which a pair is proposed for annotation and linked
+#: into event clusters. Chosen on the probe set (see tests/pairing/test_quality.py).
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOP_K = 10
+#: Candidates fetched per query by the combined score before exact scoring and the top-k
+#: cut (the encoder-only and TF-IDF-only lists fetch ``top_k`` each).
+DEFAULT_RETRIEVE_K = 30
+
+
+def method_name(flags: int) -> str:
+    """How a pair was proposed: by one similarity alone, or by both (combined score)."""
+    if flags & FLAG_COMBINED or flags & (FLAG_ENCODER | FLAG_TFIDF) == FLAG_ENCODER | FLAG_TFIDF:
+        return "both"
+    return "encoder" if flags & FLAG_ENCODER else "tfidf"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClaimInfo:
+    """What pairing needs to know about one claim (a sentence of an article)."""
+
+    id: ClaimId
+    article_id: ClaimId
+    outlet: str | None
+    language: str
+    text: str
+    published: date | None = None
+    embedding: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidatePair:
+    """A proposed pair. In ranked lists ``a`` is the query claim; in pair sets ``a < b``."""
+
+    a: ClaimId
+    b: ClaimId
+    score: float
+    method: str  # "tfidf", "encoder" or "both"
+    features: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[ClaimId, ClaimId]:
+        return (self.a, self.b) if _sort_key(self.a) <= _sort_key(self.b) else (self.b, self.a)
+
+
+def _sort_key(value: ClaimId) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int) else (1, str(value))
+
+
+def _select_top(
+    pool: PreparedPool, i: np.ndarray, j: np.ndarray, score: np.ndarray, top_k: int
+) -> np.ndarray:
+    """Indices into the pair arrays: per query the top_k by score, one per repeated text."""
+    if len(i) == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((j, -np.round(score, 9), i))
+    dup = pool.dup_code[j[order]]
+    key = i[order] * (int(pool.dup_code.max()) + 1) + dup
+    _, first = np.unique(key, return_index=True)
+    kept = order[np.sort(first)]
+    kept = kept[np.lexsort((j[kept], -np.round(score[kept], 9), i[kept]))]
+    qi = i[kept]
+    boundaries = np.r_[0, np.flatnonzero(np.diff(qi)) + 1]
+    rank = np.arange(len(qi)) - np.repeat(boundaries, np.diff(np.r_[boundaries, len(qi)]))
+    return kept[rank < top_k]
+
+
+def _make_pair(
+    pool: PreparedPool, a: int, b: int, score: float, flag: int, x: np.ndarray, gap: float
+) -> CandidatePair:
+    features: dict[str, Any] = {
+        name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, x, strict=True)
+    }
+    features["date_gap_days"] = None if np.isnan(gap) else int(gap)
+    features["date_window_days"] = DATE_WINDOW_DAYS
+    features["shared_names"] = shared_names(pool, a, b)[:8]
+    return CandidatePair(
+        a=pool.ids[a], b=pool.ids[b], score=round(float(score), 6), method=method_name(flag),
+        features=features,
+    )  # fmt: skip
+
+
+def _ranked(
+    pool: PreparedPool, queries: np.ndarray, top_k: int, retrieve_k: int
+) -> dict[ClaimId, list[CandidatePair]]:
+    i, j, enc, tf, flags = retrieve_pairs(pool, queries, max(retrieve_k, top_k), top_k)
+    x = pair_features(pool, i, j, enc=enc, tfidf=tf)
+    score = probability(x)
+    keep = _select_top(pool, i, j, score, top_k)
+    gaps = date_gap(pool, i[keep], j[keep])
+    result: dict[ClaimId, list[CandidatePair]] = {pool.ids[q]: [] for q in queries.tolist()}
+    for pos, k in enumerate(keep.tolist()):
+        a, b = int(i[k]), int(j[k])
+        result[pool.ids[a]].append(_make_pair(pool, a, b, score[k], int(flags[k]), x[k], gaps[pos]))
+    return result
+
+
+def _union(pool_claims: Sequence[ClaimInfo], extra: Sequence[ClaimInfo]) -> list[ClaimInfo]:
+    seen: set[ClaimId] = set()
+    merged = []
+    for c in [*pool_claims, *extra]:
+        if c.id not in seen:
+            seen.add(c.id)
+            merged.append(c)
+    return merged
+
+
+def ranked_candidates(
+    queries: Sequence[ClaimInfo],
+    pool: Sequence[ClaimInfo],
+    top_k: int = DEFAULT_TOP_K,
+    retrieve_k: int = DEFAULT_RETRIEVE_K,
+) -> dict[ClaimId, list[CandidatePair]]:
+    """For each query claim, its ``top_k`` candidates from ``pool`` (best first).
+
+    The statistics (TF-IDF vocabulary and IDF, name IDF) are computed over ``pool`` plus
+    the queries, so a query's list depends only on that union: the same list comes out of
+    :func:`all_candidates` and :func:`incremental_candidates` for a new claim.
+    """
+    prepared = prepare_pool(_union(pool, queries))
+    index = {cid: k for k, cid in enumerate(prepared.ids)}
+    q = np.asarray([index[c.id] for c in queries], dtype=np.int64)
+    return _ranked(prepared, q, top_k, retrieve_k)
+
+
+def candidates_for(
+    claim: ClaimInfo, pool: Sequence[ClaimInfo], limit: int = DEFAULT_TOP_K
+) -> list[CandidatePair]:
+    """The ``limit`` best candidates for one claim, best first (``a`` is the claim)."""
+    return ranked_candidates([claim], pool, top_k=limit)[claim.id]
+
+
+def _pair_set(
+    lists: dict[ClaimId, list[CandidatePair]], threshold: float | None
+) -> list[CandidatePair]:
+    best: dict[tuple[ClaimId, ClaimId], CandidatePair] = {}
+    for pairs in lists.values():
+        for p in pairs:
+            if threshold is not None and p.score < threshold:
+                continue
+            a, b = p.key
+            if (a, b) not in best:
+                best[(a, b)] = CandidatePair(a, b, p.score, p.method, p.features)
+    return sorted(best.values(), key=lambda p: (-p.score, _sort_key(p.a), _sort_key(p.b)))
+
+
+def all_candidates(
+    claims: Sequence[ClaimInfo],
+    top_k: int = DEFAULT_TOP_K,
+    threshold: float | None = DEFAULT_THRESHOLD,
+    retrieve_k: int = DEFAULT_RETRIEVE_K,
+) -> list[CandidatePair]:
+    """Unique pairs (``a < b``) of a whole project, best first.
+
+    A pair is kept when it is in the top ``top_k`` of either claim and scores at least
+    ``threshold`` (``None`` keeps every top-k pair).
+    """
+    lists = ranked_candidates(claims, claims, top_k=top_k, retrieve_k=retrieve_k)
+    return _pair_set(lists, threshold)
+
+
+def incremental_candidates(
+    new_claims: Sequence[ClaimInfo],
+    existing_claims: Sequence[ClaimInfo],
+    top_k: int = DEFAULT_TOP_K,
+    threshold: float | None = DEFAULT_THRESHOLD,
+    retrieve_k: int = DEFAULT_RETRIEVE_K,
+) -> list[CandidatePair]:
+    """Pairs for newly arrived claims: new against existing and new, nothing else.
+
+    The similarity work is ``len(new) x len(all)`` instead of ``len(all)**2``. Each new
+    claim's ranked list equals the one a full run over all claims gives it, so the result
+    equals the full run's pairs that come from the new claims' lists. Pairs an existing
+    claim would gain in its own top list are not recomputed (its list is not re-ranked).
+    """
+    lists = ranked_candidates(
+        new_claims, [*existing_claims, *new_claims], top_k=top_k, retrieve_k=retrieve_k
+    )
+    return _pair_set(lists, threshold)
