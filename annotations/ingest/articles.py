@@ -28,13 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
 from annotations.ingest.dates import find_date, parse_date_line
-from annotations.ingest.language import detect_language, unit_language
+from annotations.ingest.language import (
+    detect_language,
+    paragraph_language,
+    script_language,
+    unit_language,
+)
 from annotations.ingest.likelihood import claim_likelihood
 from annotations.ingest.lines import (
     ARTIFACT,
@@ -48,7 +54,9 @@ from annotations.ingest.lines import (
     TITLE,
     XLINK,
     Para,
+    block_mode,
     byline_name,
+    dated_byline,
     is_short,
     split_paragraphs,
 )
@@ -76,12 +84,25 @@ _OUTLET_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+_DIGIT = re.compile(r"\d")
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.\-]*|[\u0621-\u064a][\u0621-\u064a\u064b-\u0652]*)$")
 _FOR_OUTLET = re.compile(r"\s+for\s+(?=\S)", re.IGNORECASE)
 _OPENERS: Final = "“«"
 _CLOSERS: Final = "”»"
 _PUNCT_TO_SPACE = re.compile(r"[^\w\s]+")
-_HASH_KIND_SEPARATOR: Final = "\n"
+# Non-ASCII punctuation and invisible marks common in news text, blanked before hashing.
+_HASH_SPACES: Final = (
+    "\u201c", "\u201d", "\u2018", "\u2019", "\u00ab", "\u00bb", "\u2039", "\u203a",
+    "\u2013", "\u2014", "\u2026", "\u060c", "\u061b", "\u061f", "\u06d4", "\u00a0",
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u0640",
+    "\u00b7", "\u2022", "\u201e", "\u2032", "\u2033",
+)  # fmt: skip
+_ASCII_FOLD: Final = bytes(
+    b + 32 if 65 <= b <= 90 else 32 if chr(b) in string.punctuation else b for b in range(256)
+)
+# Lead bytes of scripts with letter case other than ASCII (Latin-1/Extended, Greek, Cyrillic,
+# Armenian): text holding them is case folded with str.casefold.
+_DROP_NOT_CASED_LEADS: Final = bytes(b for b in range(256) if not 0xC3 <= b <= 0xD5)
 
 
 @dataclass
@@ -97,6 +118,7 @@ class _Draft:
     language: str | None = None
     url: str | None = None
     header: bool = True
+    has_meta: bool = False  # a date, byline or outlet line was read in the header
     has_body: bool = False
     body_paras: int = 0
     first_body_unit: int = -1  # index in ``units`` of the first body paragraph's first unit
@@ -112,11 +134,29 @@ class _Draft:
 
 
 def content_hash(texts: list[str]) -> str:
-    """sha256 of the normalised text: NFKC, casefolded, punctuation removed,
-    whitespace collapsed.  ``said.He`` and ``said. He`` hash alike."""
-    joined = unicodedata.normalize("NFKC", _HASH_KIND_SEPARATOR.join(texts)).casefold()
-    normal = " ".join(_PUNCT_TO_SPACE.sub(" ", joined).split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+    """sha256 of the normalised claim-bearing text of an article.
+
+    Normalisation: NFKC, case folded, punctuation replaced by spaces, whitespace
+    collapsed; so ``said.He`` / ``said. He``, curly / straight quotes, NBSP /
+    space and upper / lower case hash alike.  Made fast for large imports: ASCII
+    is folded with one byte table; common non-ASCII punctuation is replaced
+    first, and NFKC and Unicode case folding run only when the text needs them.
+    """
+    joined = "\n".join(texts)
+    if not joined.isascii():
+        for char in _HASH_SPACES:
+            if char in joined:
+                joined = joined.replace(char, " ")
+        if not unicodedata.is_normalized("NFKC", joined):
+            joined = unicodedata.normalize("NFKC", joined)
+        data = joined.encode("utf-8", errors="surrogatepass")
+        if data.translate(None, _DROP_NOT_CASED_LEADS):
+            joined = _PUNCT_TO_SPACE.sub(" ", joined.casefold())
+            data = joined.encode("utf-8", errors="surrogatepass")
+    else:
+        data = joined.encode("ascii")
+    normal = b" ".join(data.translate(_ASCII_FOLD).split())
+    return hashlib.sha256(normal).hexdigest()
 
 
 def segment_page(text: str) -> list[ArticleUnit]:
@@ -171,17 +211,20 @@ def build_article(
 
 def _assign(text: str, paras: list[Para], counts: Counter[str]) -> list[_Draft]:
     drafts: list[_Draft] = []
-    pending: list[Para] = []
+    pending: list[int] = []  # indexes of furniture lines before the first article
     cur: _Draft | None = None
     after_sep = True
+    blocks = block_mode(paras)
+    n = len(paras)
     for i, para in enumerate(paras):
         kind = para.kind
-        if kind == SEP:
+        if kind in (SEP, BOILER, ARTIFACT, SOURCE):
+            # furniture: a separator opens a section; other furniture changes nothing
             if cur is None:
-                pending.append(para)
+                pending.append(i)
             else:
-                cur.line(para, "boilerplate")
-            after_sep = True
+                _add_para(text, cur, paras, i, counts)
+            after_sep = after_sep or kind == SEP
             continue
         if cur is not None and para.key and para.key == cur.title_key:
             if cur.header or _meta_follows(paras, i, counts, repeat_counts=False):
@@ -191,12 +234,14 @@ def _assign(text: str, paras: list[Para], counts: Counter[str]) -> list[_Draft]:
                 cur.line(para, "caption")
             after_sep = False
             continue
+        block_start = blocks and para.blank_before and i + 1 < n and not paras[i + 1].blank_before
         if (
             kind == TITLE
             and not para.in_list
-            and (cur is None or after_sep or _meta_follows(paras, i, counts))
+            and (cur is None or not (cur.header and cur.has_meta and not cur.has_body))
+            and (cur is None or after_sep or block_start or _meta_follows(paras, i, counts))
         ):
-            cur = _start(para, pending)
+            cur = _start(para, [paras[j] for j in pending])
             pending = []
             drafts.append(cur)
             after_sep = False
@@ -204,24 +249,25 @@ def _assign(text: str, paras: list[Para], counts: Counter[str]) -> list[_Draft]:
         after_sep = False
         if cur is None:
             cur = _Draft(header=False)
-            for sep in pending:
-                cur.line(sep, "boilerplate")
+            for j in pending:
+                _add_para(text, cur, paras, j, counts)
             pending = []
             drafts.append(cur)
         _add_para(text, cur, paras, i, counts)
     if pending:
-        if cur is None:
-            cur = _Draft(header=False)
-            drafts.append(cur)
-        for sep in pending:
-            cur.line(sep, "boilerplate")
+        cur = _Draft(header=False)
+        drafts.append(cur)
+        for j in pending:
+            _add_para(text, cur, paras, j, counts)
     return drafts
 
 
 def _start(para: Para, pending: list[Para]) -> _Draft:
     draft = _Draft(title=para.text, title_start=para.start, title_end=para.end, title_key=para.key)
-    for sep in pending:
-        draft.line(sep, "boilerplate")
+    for furniture in pending:
+        kind = "boilerplate"
+        defect = "artifact" if furniture.kind == ARTIFACT else "none"
+        draft.line(furniture, kind, defect)
     draft.line(para, "headline")
     return draft
 
@@ -269,7 +315,7 @@ def _meta_follows(
 
 
 def _outlet_or_name(text: str) -> bool:
-    if any(c.isdigit() for c in text):
+    if _DIGIT.search(text) is not None:
         return False
     words = text.split()
     return all(
@@ -305,9 +351,11 @@ def _add_para(text: str, d: _Draft, paras: list[Para], i: int, counts: Counter[s
             d.published = parsed[0]
             if parsed[1] and d.outlet is None:
                 d.outlet = parsed[1]
+        d.has_meta = d.has_meta or d.header
         d.line(para, "dateline")
     elif kind == BYLINE:
-        _take_byline(d, byline_name(para.text) or para.text)
+        _take_byline(d, para.text)
+        d.has_meta = d.has_meta or d.header
         d.line(para, "byline")
     elif kind == LIST or para.in_list:
         _add_body(text, d, para, "list_item")
@@ -319,6 +367,7 @@ def _add_para(text: str, d: _Draft, paras: list[Para], i: int, counts: Counter[s
         else:
             d.line(para, "caption")  # a one-word line under the title: an image caption
             return
+        d.has_meta = True
         d.line(para, "byline")
     elif counts[para.key] >= 3:
         d.line(para, "caption")
@@ -331,8 +380,18 @@ def _add_para(text: str, d: _Draft, paras: list[Para], i: int, counts: Counter[s
         d.line(para, "subheading")
 
 
-def _take_byline(d: _Draft, name: str) -> None:
-    """``Aram Mirzaei for the Saker blog`` → byline and outlet; ``X | date`` → date too."""
+def _take_byline(d: _Draft, line: str) -> None:
+    """Read a byline line: ``By Aram Mirzaei for the Saker blog`` (byline and outlet),
+    ``By X | March 5, 2020``, ``Posted on March 3, 2021 by X`` (date too),
+    ``Reporting by X; Editing by Y`` (X)."""
+    name = byline_name(line)
+    if name is None:
+        dated = dated_byline(line)
+        if dated is None:
+            return
+        d.published = d.published or dated[0]
+        name = dated[1]
+    name = name.split(";")[0]
     for raw in name.split("|"):
         part = raw.strip()
         if not part:
@@ -355,9 +414,9 @@ def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
         start = _take_dateline(d, para)
     if kind == "body" and ptext[0] in _OPENERS + '"' and (d.open_quote or d.prev_colon):
         kind = "quote_continuation"
-    language = "en" if ptext.isascii() else detect_language(ptext, default="en")
+    language = "ar" if not ptext.isascii() and script_language(ptext) == "ar" else "en"
     first = len(d.units)
-    for s, e, defect in split_sentences(text, start, para.end, "ar" if language == "ar" else "en"):
+    for s, e, defect in split_sentences(text, start, para.end, language):
         d.units.append((s, e, kind, defect))
     if ptext[0].islower() and len(d.units) > first and d.units[first][3] == "none":
         s, e, k, _ = d.units[first]
@@ -408,7 +467,7 @@ def _fold_bodiless(drafts: list[_Draft]) -> list[_Draft]:
     carry: _Draft | None = None  # a leading bodiless draft, folded forward
     for d in drafts:
         if carry is not None:
-            d.units = [_demote(u) for u in carry.units] + d.units
+            d.units = [_demote(u, "boilerplate") for u in carry.units] + d.units
             d.paras = carry.paras + d.paras
             carry = None
         if d.has_body or not d.title:
@@ -424,9 +483,9 @@ def _fold_bodiless(drafts: list[_Draft]) -> list[_Draft]:
     return out
 
 
-def _demote(unit: RawUnit) -> RawUnit:
+def _demote(unit: RawUnit, kind_for_title: str = "cross_link") -> RawUnit:
     s, e, kind, defect = unit
-    return (s, e, "cross_link", defect) if kind == "headline" else unit
+    return (s, e, kind_for_title, defect) if kind == "headline" else unit
 
 
 def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
@@ -437,15 +496,25 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     else:
         sample = " ".join(body)[:2000] if body else " ".join(text[s:e] for s, e, _, _ in units)
         art_lang = detect_language(sample[:2000])
+    paragraphs = [
+        ParagraphUnit(s, e, kind, paragraph_language(text[s:e], art_lang)) for s, e, kind in d.paras
+    ]
     sentences: list[SentenceUnit] = []
     append = sentences.append
+    p = 0
+    n_paras = len(paragraphs)
     for s, e, kind, defect in units:
+        while p < n_paras and paragraphs[p].end <= s:
+            p += 1
+        para = paragraphs[p] if p < n_paras and paragraphs[p].start <= s else None
         piece = text[s:e]
-        lang = art_lang if piece.isascii() and art_lang != "ar" else unit_language(piece, art_lang)
+        if para is None:
+            lang = unit_language(piece, art_lang)
+        elif para.start == s and para.end == e:
+            lang = para.language
+        else:
+            lang = unit_language(piece, para.language)
         append(SentenceUnit(s, e, lang, kind, defect, claim_likelihood(piece, kind, defect)))
-    paragraphs = [
-        ParagraphUnit(s, e, kind, unit_language(text[s:e], art_lang)) for s, e, kind in d.paras
-    ]
     published = d.published
     if published is None and d.title:
         found = find_date(d.title)

@@ -50,6 +50,7 @@ _NAMED_PATTERNS: Final = (
     re.compile(rf"(?<!\w){_MONTH}\s+{_DAY}[,،]?\s+{_YEAR}(?!\d)", re.IGNORECASE),
     re.compile(rf"(?<!\d){_DAY}\s+(?:of\s+)?{_MONTH}[,،]?\s+{_YEAR}(?!\d)", re.IGNORECASE),
 )
+_YEAR_ANYWHERE = re.compile(r"(?:19|20)\d\d")
 _ISO = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)[-/](?P<a>[01]?\d)[-/](?P<b>[0-3]?\d)(?!\d)")
 _NUMERIC = re.compile(
     r"(?<![\d.])(?P<a>[0-3]?\d)[./-](?P<b>[0-3]?\d)[./-](?P<year>(?:19|20)\d\d)(?!\d)"
@@ -98,12 +99,13 @@ def find_date(text: str) -> tuple[str, int, int] | None:
     """The first full date in ``text``: ``(iso, start, end)`` or None."""
     if len(text) > 400:
         text = text[:400]
-    if not any(c.isdigit() for c in text):
+    norm = text.translate(_DIGITS) if not text.isascii() else text
+    year = _YEAR_ANYWHERE.search(norm)
+    if year is None:  # every full date has a four-digit year: cheap exit
         return None
-    norm = text.translate(_DIGITS)
     best: tuple[str, int, int] | None = None
     for pattern in (*_NAMED_PATTERNS, _ISO, _NUMERIC):
-        for match in pattern.finditer(norm):
+        for match in pattern.finditer(norm, max(0, year.start() - 40)):
             iso = _from_match(match)
             if iso is not None and (best is None or match.start() < best[1]):
                 best = (iso, match.start(), match.end())

@@ -32,8 +32,6 @@ UNDETERMINED: Final = "und"
 _MIN_CONFIDENCE: Final = 0.5
 _SAMPLE_CHARS: Final = 400
 
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_LETTER = re.compile(r"[^\W\d_]")
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
 _EN_WORDS: Final = (" the ", " of ", " and ", " to ", " in ", " is ", " was ", " for ", " that ")
 
@@ -88,59 +86,116 @@ def fasttext_language(text: str) -> tuple[str, float] | None:
     return labels[0].replace("__label__", ""), float(probs[0])
 
 
-def script_counts(text: str) -> tuple[int, int]:
-    """``(letters, arabic_letters)``; cheap for ASCII text."""
+def _delete_all_but(keep: bytes) -> bytes:
+    return bytes(b for b in range(256) if b not in keep)
+
+
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_LATIN_LEADS = bytes((0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8, 0xC9))  # Latin-1 .. Latin Extended-B
+_ARABIC_LEADS = bytes((0xD8, 0xD9, 0xDA, 0xDB, 0xDD))  # U+0600-06FF, U+0750-077F
+_OTHER_LEADS = bytes(range(0xCD, 0xD8)) + bytes((0xDC, 0xDE, 0xDF)) + bytes(range(0xE3, 0xEA))
+_DROP_NOT_LATIN = _delete_all_but(_ASCII_LETTERS + _LATIN_LEADS)
+_DROP_NOT_ARABIC = _delete_all_but(_ARABIC_LEADS)
+_DROP_NOT_OTHER = _delete_all_but(_OTHER_LEADS)
+
+
+def script_counts(text: str) -> tuple[int, int, int]:
+    """Approximate ``(latin, arabic, other)`` letter counts, computed in C.
+
+    Counted on UTF-8 bytes: ASCII letters and the lead bytes of Latin, Arabic
+    and other alphabetic blocks (Greek, Cyrillic, Hebrew... and CJK).  Arabic
+    punctuation (، ؛ ؟) shares the Arabic lead bytes; that only tilts mixed
+    text toward Arabic by a few characters.
+    """
     if text.isascii():
-        return sum(1 for _ in _LETTER.finditer(text)) if len(text) < 64 else len(text), 0
-    letters = len(_LETTER.findall(text))
-    return letters, len(_ARABIC.findall(text))
+        data = text.encode("ascii")
+        return len(data.translate(None, _DROP_NOT_LATIN)), 0, 0
+    data = text.encode("utf-8", errors="surrogatepass")
+    return (
+        len(data.translate(None, _DROP_NOT_LATIN)),
+        len(data.translate(None, _DROP_NOT_ARABIC)),
+        len(data.translate(None, _DROP_NOT_OTHER)),
+    )
+
+
+def script_language(text: str) -> str | None:
+    """``ar``, ``latin``, ``other`` by majority script, or None without letters."""
+    latin, arabic, other = script_counts(text)
+    total = latin + arabic + other
+    if total == 0:
+        return None
+    if arabic * 2 >= total:
+        return "ar"
+    if other * 2 >= total:
+        return "other"
+    return "latin"
 
 
 def detect_language(text: str, *, default: str = UNDETERMINED) -> str:
     """Language of a stand-alone text (an article body, a title, a paragraph)."""
-    letters, arabic = script_counts(text)
-    if letters < MIN_LETTERS:
-        if arabic and arabic * 2 >= letters:
-            return "ar"
-        return default if letters == 0 or default != UNDETERMINED else _latin_or(text, "en")
-    if arabic * 2 >= letters:
+    script = script_language(text)
+    if script is None:
+        return default
+    if script == "ar":
         return "ar"
-    return _latin_or(text, "en")
-
-
-def _latin_or(text: str, fallback: str) -> str:
-    if not text.isascii():
-        latin = len(_LATIN_LETTER.findall(text))
-        letters = len(_LETTER.findall(text))
-        if letters and latin * 2 < letters:
-            # another script (Cyrillic, Hebrew, CJK...): ask the model
-            guess = fasttext_language(text)
-            return guess[0] if guess and guess[1] >= _MIN_CONFIDENCE else UNDETERMINED
+    if script == "other":
+        return _model_or(text, UNDETERMINED)
     if _looks_english(text):
         return "en"
     guess = fasttext_language(text)
     if guess and guess[1] >= _MIN_CONFIDENCE and guess[0] != "ar":
         return guess[0]
-    return fallback
+    return "en"
+
+
+def _model_or(text: str, fallback: str) -> str:
+    guess = fasttext_language(text)
+    return guess[0] if guess and guess[1] >= _MIN_CONFIDENCE else fallback
 
 
 def _looks_english(text: str) -> bool:
-    padded = f" {text.lower()} " if len(text) < 2000 else f" {text[:2000].lower()} "
+    padded = f" {text[:2000].lower()} "
     return sum(padded.count(w) for w in _EN_WORDS) >= 2
 
 
-def unit_language(text: str, article_language: str) -> str:
-    """Language of one unit inside an article whose language is known."""
-    if text.isascii():
-        if article_language != "ar":
-            return article_language
-        letters = len(text) if len(text) >= 64 else sum(1 for _ in _LETTER.finditer(text))
-        return _latin_or(text, "en") if letters >= MIN_LETTERS else article_language
-    letters, arabic = script_counts(text)
-    if letters < MIN_LETTERS:
+def paragraph_language(text: str, article_language: str) -> str:
+    """Language of a paragraph inside an article whose language is known.
+
+    Short paragraphs inherit; a paragraph in another script than the article
+    is identified on its own; a long Latin paragraph of an English article is
+    checked for English function words and sent to fastText only without them.
+    """
+    script = script_language(text)
+    if script is None:
         return article_language
-    if arabic * 2 >= letters:
+    latin, arabic, other = script_counts(text)
+    if latin + arabic + other < MIN_LETTERS:
+        return article_language
+    if script == "ar":
         return "ar"
-    if article_language == "ar" or not _looks_english(text):
-        return _latin_or(text, article_language if article_language != "ar" else "en")
+    if script == "other":
+        return _model_or(text, article_language)
+    if article_language == "ar" or article_language == UNDETERMINED:
+        return detect_language(text, default="en")
+    if article_language == "en" and len(text) >= 120 and not _looks_english(text):
+        guess = fasttext_language(text)
+        if guess and guess[1] >= _MIN_CONFIDENCE and guess[0] not in ("ar", "en"):
+            return guess[0]
     return article_language
+
+
+def unit_language(text: str, paragraph_language: str) -> str:
+    """Language of a unit: its paragraph's, unless its own script says otherwise."""
+    if text.isascii():
+        if paragraph_language != "ar" or len(text) < MIN_LETTERS:
+            return paragraph_language
+        return detect_language(text, default=paragraph_language)
+    latin, arabic, other = script_counts(text)
+    total = latin + arabic + other
+    if total < MIN_LETTERS:
+        return paragraph_language
+    if arabic * 2 >= total:
+        return "ar"
+    if paragraph_language == "ar" or other * 2 >= total:
+        return detect_language(text, default=paragraph_language)
+    return paragraph_language

@@ -41,21 +41,29 @@ _SEPARATORS: Final = frozenset(
     }
 )  # fmt: skip
 _RULE_LINE = re.compile(r"^[\s*\-=_~#•·.+◆◇■□●○]{1,80}$")
-_ARTIFACTS = re.compile(
-    r"%d bloggers? like this|^like this:?$|^loading\.\.\.$|^\[?\.\.\.\]?$|\{\{|\}\}|^undefined$",
-    re.IGNORECASE,
+_ARTIFACT_PHRASES: Final = ("bloggers like this", "{{", "}}")
+_ARTIFACT_LINES: Final = frozenset(
+    {"like this:", "like this", "loading...", "[...]", "...", "undefined"}
 )
-_BOILERPLATE = re.compile(
-    r"click to (?:see|view|enlarge)|full-size image|share buttons|all rights reserved"
-    r"|^copyright\b|^©|^advertisement$|^sponsored|leave a (?:comment|reply)"
-    r"|^comments?(?: \(\d+\))?$|^\d+ comments?$|^tags?:|^filed under|^posted in |^print$"
-    r"|^email$|^share(?: this)?:?$|^tweet$|^menu$|^follow us|^subscribe\b|sign up for our"
-    r"|cookies?\b.*\b(?:accept|policy)|^home\s*[|»>›/]|^skip to|^photo:|^image:|^video:"
-    r"|^(?:photo|image) credit|note to readers|forward this article|crosspost on|^please support"
-    r"|جميع الحقوق محفوظة|^تابعونا|اضغط هنا|انقر هنا|^اشترك",
-    re.IGNORECASE,
-)
-_NAV_LINE = re.compile(r"^(?:[^|»›/]{1,25}\s*[|»›]\s*){2,}[^|»›/]{0,25}$")
+# Page furniture, tested on the lower-cased line: phrases anywhere, prefixes, whole lines.
+_BOILER_PHRASES: Final = (
+    "click to see", "click to view", "click to enlarge", "full-size image", "share buttons",
+    "all rights reserved", "leave a comment", "leave a reply", "note to readers",
+    "forward this article", "crosspost on", "sign up for our", "جميع الحقوق محفوظة", "اضغط هنا",
+    "انقر هنا",
+)  # fmt: skip
+_BOILER_PREFIXES: Final = (
+    "copyright", "©", "sponsored", "tags:", "tag:", "filed under", "posted in ", "follow us",
+    "subscribe", "skip to", "photo:", "image:", "video:", "photo credit", "image credit",
+    "please support", "our standards:", "reading time", "تابعونا", "اشترك",
+)  # fmt: skip
+_BOILER_LINES: Final = frozenset(
+    {"advertisement", "print", "email", "share", "share this", "share this:", "tweet", "menu",
+     "comments", "comment", "previous", "next", "previous article", "next article", "إعلان"}
+)  # fmt: skip
+_BOILER_NUMBERED = re.compile(r"^\d+\s*(?:comments?|min(?:ute)?s?\s+read)$")
+_COOKIES = re.compile(r"cookies?\b.*\b(?:accept|policy)")
+_NAV_LINE = re.compile(r"^(?:[^|»›/]{1,25}[|»›]){2,}[^|»›/]{0,25}$")
 _XLINK = re.compile(
     r"^(?:(?:also read|read also|read more|see also|اقرأ أيضاً?|إقرأ أيضاً?|اقرأ ايضا"
     r"|شاهد أيضاً?|طالع أيضاً?)\s*[:\-–—|]?|(?:related|recommended|more|watch)\s*[:|–—])\s+\S",
@@ -68,10 +76,13 @@ _BYLINE = re.compile(
     r"|(?:كتب|كتبت|إعداد|اعداد|تقرير|حوار|الكاتب)\s*:\s*)(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
+_DATED_BYLINE = re.compile(r"\bby\s+(?=[A-Z\u0621-\u064a])")
 _LIST_MARKER = re.compile(r"^(?:[-–•*▪►◦·]\s+|\(?\d{1,2}[.)]\s+|\[\d{1,3}\]\s*|[a-z]\)\s+)\S")
 _FINAL_PUNCT = frozenset(".,;:،؛")
+_CLOSING_QUOTES = frozenset('”"’»')
 _INNER_SENTENCE_END = re.compile(r"[a-z\u0621-\u064a]{2}[.!?؟][\"”’]?\s+[\"“‘«]?[A-Z\u0621-\u064a]")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
 _GLUED_END = re.compile(r"[a-z]{2}[.!?][A-Z][a-z]")
 
 TITLE_MAX_CHARS: Final = 200
@@ -83,7 +94,7 @@ SHORT_MAX_CHARS: Final = 40
 class Para:
     """One paragraph: ``[start, end)`` without surrounding whitespace."""
 
-    __slots__ = ("end", "in_list", "key", "kind", "start", "text", "words")
+    __slots__ = ("blank_before", "end", "in_list", "key", "kind", "start", "text", "words")
 
     def __init__(self, start: int, end: int, text: str) -> None:
         self.start = start
@@ -93,6 +104,7 @@ class Para:
         self.key = ""
         self.words = 0
         self.in_list = False
+        self.blank_before = True  # a blank line (or the region start) comes before it
 
     def __repr__(self) -> str:
         return f"Para({self.start}, {self.end}, {self.kind}, {self.text[:40]!r})"
@@ -118,13 +130,27 @@ def split_paragraphs(text: str, start: int = 0, end: int | None = None) -> list[
     paras: list[Para] = []
     if width:
         spans = _join_wrapped(spans, width)
+    blank = True
     for s, e in spans:
-        if s >= 0:
-            para = Para(s, e, text[s:e])
-            classify(para)
-            paras.append(para)
+        if s < 0:
+            blank = True
+            continue
+        para = Para(s, e, text[s:e])
+        para.blank_before = blank
+        blank = False
+        classify(para)
+        paras.append(para)
     _mark_lists(paras)
     return paras
+
+
+def block_mode(paras: list[Para]) -> bool:
+    """True for pages that write an article's paragraphs on consecutive lines and
+    separate articles (or sections) by blank lines."""
+    if len(paras) < 6:
+        return False
+    joined = sum(1 for p in paras if not p.blank_before)
+    return joined >= 0.4 * len(paras) and any(p.blank_before for p in paras[1:])
 
 
 def _wrap_width(spans: list[tuple[int, int]]) -> int:
@@ -167,29 +193,41 @@ def classify(para: Para) -> None:
         return
     words = text.count(" ") + 1
     para.words = words
+    if words >= 8 and (text[-1] == "." or (text[-1] in _CLOSING_QUOTES and text[-2] in ".!?؟")):
+        # a sentence-like line: only furniture phrases and list markers can make it not body
+        low = text.lower()
+        if any(p in low for p in _BOILER_PHRASES):
+            para.kind = BOILER
+        elif _LIST_MARKER.match(text) and n <= 100:
+            para.kind = LIST
+        return
     para.key = " ".join(text.casefold().split())
     key = para.key.rstrip(":").rstrip()
     if key in _SEPARATORS or (_RULE_LINE.match(text) and n >= 3):
         para.kind = SEP
         return
-    if _ARTIFACTS.search(text) or _RULE_LINE.match(text):
+    if key in _ARTIFACT_LINES or _RULE_LINE.match(text) or any(p in key for p in _ARTIFACT_PHRASES):
         para.kind = ARTIFACT
         return
     if key in _SOURCE:
         para.kind = SOURCE
         return
-    if _XLINK.match(text) and words >= 3:
+    if words >= 3 and _XLINK.match(text):
         para.kind = XLINK
         return
-    if _BOILERPLATE.search(text) or _NAV_LINE.match(text):
+    if _is_boilerplate(key, text):
         para.kind = BOILER
-        return
-    if n <= 90 and any(c.isdigit() for c in text) and parse_date_line(text) is not None:
-        para.kind = DATE
         return
     if words <= 12 and text[-1] != "." and byline_name(text) is not None:
         para.kind = BYLINE
         return
+    if n <= 90 and _DIGIT.search(text) is not None:
+        if parse_date_line(text) is not None:
+            para.kind = DATE
+            return
+        if words <= 16 and dated_byline(text) is not None:
+            para.kind = BYLINE  # "Posted on March 3, 2021 by Jane Doe"
+            return
     if _LIST_MARKER.match(text) and (n <= 100 or text[-1] not in ".!?؟"):
         para.kind = LIST
         return
@@ -197,6 +235,18 @@ def classify(para: Para) -> None:
         para.kind = TITLE
         return
     para.kind = BODY
+
+
+def _is_boilerplate(key: str, text: str) -> bool:
+    if key in _BOILER_LINES or key.startswith(_BOILER_PREFIXES):
+        return True
+    if any(p in key for p in _BOILER_PHRASES):
+        return True
+    if key[0].isdigit() and _BOILER_NUMBERED.match(key):
+        return True
+    if "cookie" in key and _COOKIES.search(key):
+        return True
+    return ("|" in text or "»" in text or "›" in text) and _NAV_LINE.match(text) is not None
 
 
 def is_title_like(text: str, words: int | None = None) -> bool:
@@ -231,6 +281,8 @@ def _mark_lists(paras: list[Para]) -> None:
         j = i
         while j < n and paras[j].kind == TITLE and is_short(paras[j]):
             j += 1
+        if j < n and paras[j].kind in (DATE, BYLINE) and j - 1 > i:
+            j -= 1  # the last short line is a title with its byline or date under it
         run = paras[i:j]
         distinct = len({p.key for p in run})
         after_colon = i > 0 and paras[i - 1].text.endswith(":")
@@ -238,6 +290,18 @@ def _mark_lists(paras: list[Para]) -> None:
             for p in run:
                 p.in_list = True
         i = j
+
+
+def dated_byline(text: str) -> tuple[str, str] | None:
+    """``Posted on March 3, 2021 by Jane Doe`` → ``(iso date, name)``."""
+    match = _DATED_BYLINE.search(text)
+    if match is None:
+        return None
+    parsed = parse_date_line(text[: match.start()].strip())
+    name = text[match.end() :].strip()
+    if parsed is None or not name or len(name.split()) > 6:
+        return None
+    return parsed[0], name
 
 
 def byline_name(text: str) -> str | None:

@@ -29,6 +29,7 @@ from typing import Final
 import sentencex
 
 Span = tuple[int, int, str]  # start, end, unit_defect
+_SPACE = re.compile(" ")
 
 MAX_SENTENCE_CHARS: Final = 2000
 CHUNK_CHARS: Final = 50_000
@@ -40,12 +41,12 @@ _CLOSERS: Final = frozenset("”’»)]\"'›")
 # A sentence end directly followed by the start of the next sentence.
 _GLUE_EN = re.compile(r"[.!?][\"”’]?(?=[A-Z][a-z])")
 _GLUE_AR = re.compile(r"[.!؟][\"”’»]?(?=[\u0621-\u064A]{2})")
-# Abbreviations sentencex ends a sentence on although they are followed by more.
-_ABBREV_TAIL = re.compile(
-    r"(?:^|[\s(.])(?:Ms|Mmes|Ft|Vol|vol|Vols|approx|var|est|Gens|Nos|nos|Fig|fig|Figs|figs"
-    r"|Ref|ref|Dept|dept|Gov|Univ|Assn|Bros|Mssrs|[A-Z]|[\u0621-\u064A])\.$"
+# Abbreviations sentencex ends a sentence on although more follows ("Ms. Jones", "approx. 20").
+_ABBREVIATIONS: Final = frozenset(
+    _SPACE.split("Ms Mmes Ft Vol vol Vols approx var est Gens Fig fig Figs figs Ref ref Dept dept")
+    + _SPACE.split("Gov Univ Assn Bros Mssrs")
 )
-_PAREN_NUMBER = re.compile(r"(?:^|\s)(?:No|Nos|no|nos|Art|art|Sec|sec|p|pp|Vol|vol)\.$")
+_NUMBER_ABBREVIATIONS: Final = frozenset(_SPACE.split("No Nos no nos Art art Sec sec p pp Vol vol"))
 _SOFT_BREAK = re.compile(r"[,،;؛:]\s")
 _OPENERS: Final = frozenset("“‘«\"'‹")
 _QUOTE_CHARS = re.compile('[“”"«»]')
@@ -87,13 +88,15 @@ def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
     chunk = text[a:b]
     if "\n" in chunk or "\r" in chunk or "\u2028" in chunk or "\u2029" in chunk:
         chunk = chunk.translate(_NL_TO_SPACE)
-    bounds = _base_split(chunk, lang)
-    refined: list[tuple[int, int]] = []
-    for i, j in bounds:
-        if _QUOTE_CHARS.search(chunk, i, j) and _INNER_END.search(chunk, i, j):
-            refined.extend(_split_quoted(chunk, i, j, lang))
-        else:
-            refined.append((i, j))
+    refined = _base_split(chunk, lang)
+    if _QUOTE_CHARS.search(chunk) is not None:
+        quoted: list[tuple[int, int]] = []
+        for i, j in refined:
+            if _QUOTE_CHARS.search(chunk, i, j) and _INNER_END.search(chunk, i, j):
+                quoted.extend(_split_quoted(chunk, i, j, lang))
+            else:
+                quoted.append((i, j))
+        refined = quoted
     glued = _glue_points(chunk, lang)
     prev_end = -1
     for i, j in refined:
@@ -122,13 +125,25 @@ def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
 
 def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
     try:
+        pieces = sentencex.segment(lang, chunk)
+    except Exception:  # the splitter failed: keep the text as one span
+        return [(0, len(chunk))]
+    if "".join(pieces) == chunk:  # the pieces tile the chunk: offsets are running sums
+        bounds = []
+        pos = 0
+        for piece in pieces:
+            end = pos + len(piece)
+            bounds.append((pos, end))
+            pos = end
+        return bounds
+    try:
         found = sentencex.get_sentence_boundaries(lang, chunk)
     except Exception:  # the splitter failed: keep the text as one span
         return [(0, len(chunk))]
-    bounds = [(d["start_index"], d["end_index"], d["text"]) for d in found]
-    if any(chunk[i:j] != t for i, j, t in bounds):
-        return [(s, e) for s, e, _ in _recover(chunk, [t for _, _, t in bounds])]
-    return [(i, j) for i, j, _ in bounds]
+    triples = [(d["start_index"], d["end_index"], d["text"]) for d in found]
+    if any(chunk[i:j] != t for i, j, t in triples):
+        return [(s, e) for s, e, _ in _recover(chunk, [t for _, _, t in triples])]
+    return [(i, j) for i, j, _ in triples]
 
 
 def _split_quoted(chunk: str, i: int, j: int, lang: str) -> list[tuple[int, int]]:
@@ -222,12 +237,22 @@ def _rejoin(text: str, spans: list[Span]) -> list[Span]:
                 if rest.strip():
                     out.append((s + 1 + len(rest) - len(rest.lstrip()), e, defect))
                 continue
-            tail = text[max(ps, pe - 12) : pe]
-            if _ABBREV_TAIL.search(tail) or (_PAREN_NUMBER.search(tail) and first.isdigit()):
+            if text[pe - 1] == "." and _ends_with_abbreviation(text, ps, pe, first):
                 out[-1] = (ps, e, pdefect if pdefect != "none" else defect)
                 continue
         out.append((s, e, defect))
     return out
+
+
+def _ends_with_abbreviation(text: str, ps: int, pe: int, next_first: str) -> bool:
+    space = text.rfind(" ", max(ps, pe - 16), pe)
+    word = text[(space + 1 if space >= 0 else ps) : pe - 1].lstrip("(")
+    if word in _ABBREVIATIONS:
+        return True
+    if word in _NUMBER_ABBREVIATIONS and next_first.isdigit():
+        return True
+    # initials and one-letter titles: "R.", "د.", "أ.د."
+    return bool(word) and all(len(part) == 1 and part.isalpha() for part in word.split("."))
 
 
 def _limit_length(text: str, spans: list[Span]) -> list[Span]:

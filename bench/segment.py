@@ -1,0 +1,78 @@
+"""Benchmark P1: segmentation speed (articles + sentences + language), one process.
+
+Builds a corpus (default 50 MB) with bench/corpus.py, runs
+``annotations.ingest.segment_text`` on it in this process and prints one table
+row: corpus MB, articles, sentences (all units), seconds, sentences/s.
+Target (docs quality.md P1): >= 50,000 sentences/s on a 50 MB corpus.
+
+Run from the repository root: ``python bench/segment.py [--mb 50] [--seed 0]
+[--pages] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from annotations.ingest import segment_text  # noqa: E402
+from bench.corpus import build_corpus  # noqa: E402
+
+TARGET = 50_000
+
+
+def run(corpus: str, per_page: bool) -> tuple[int, int]:
+    texts = corpus.split("%d bloggers like this:") if per_page else [corpus]
+    articles = sentences = 0
+    for text in texts:
+        for article in segment_text(text):
+            articles += 1
+            sentences += len(article.sentences)
+    return articles, sentences
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB (10**6 bytes)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pages", action="store_true", help="segment page by page, not at once")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    corpus = build_corpus(int(args.mb * 1_000_000), args.seed)
+    built = time.perf_counter() - started
+    size_mb = len(corpus.encode("utf-8")) / 1e6
+    segment_text("Warm up. The language model loads once.")
+
+    profiler = cProfile.Profile() if args.profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    articles, sentences = run(corpus, args.pages)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    rate = sentences / seconds if seconds else float("inf")
+
+    print(f"corpus built in {built:.1f} s (seed {args.seed}); segment_text in one process")
+    print("| corpus MB | articles | sentences | seconds | sentences/s | target |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    verdict = "ok" if rate >= TARGET else "BELOW"
+    print(
+        f"| {size_mb:.1f} | {articles:,} | {sentences:,} | {seconds:.2f} | {rate:,.0f} "
+        f"| >= {TARGET:,} {verdict} |"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()
