@@ -53,7 +53,8 @@ def test_healthz_names_a_database_that_is_down(client):
 
 
 def _django(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    dropped = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     base.update({"WORKBENCH_TESTING": "0", "DEBUG": "0"})
     base.update(env)
     return subprocess.run(

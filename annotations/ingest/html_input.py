@@ -8,8 +8,12 @@
 * Each outermost ``<article>`` element is extracted on its own with
   trafilatura (favouring recall, comments excluded); its title is the first
   ``h1``–``h3`` inside it (else trafilatura's title), its byline, date and
-  site name come from trafilatura's metadata.  A page without ``<article>``
-  elements is extracted whole and split into articles like plain text.
+  site name come from trafilatura's metadata.
+* A page without ``<article>`` elements is extracted whole by trafilatura and
+  split into articles like plain text; when it has several ``h1``/``h2``
+  headings (several stories), trafilatura would drop the headings that
+  separate them, so the page's blocks (``main`` or ``body`` without ``nav``,
+  ``header``, ``footer``, ``aside``) are kept instead, one line per block.
 * Without trafilatura (or when it finds nothing) a simple block extractor is
   used: one line per block element.
 
@@ -37,6 +41,7 @@ _DROP_TAGS: Final = (
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
     "button", "select", "textarea", "head",
 )  # fmt: skip
+_PAGE_FURNITURE: Final = ("nav", "header", "footer", "aside", "menu")
 _BLOCK_TAGS: Final = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "pre", "td",
      "th", "dd", "dt", "div", "section", "header", "footer", "tr", "br", "address", "caption"}
@@ -60,7 +65,17 @@ def html_documents(name: str, html: str) -> list[SourceDoc]:
         if text.strip() or title.strip():
             parts.append((title.strip(), text.strip(), meta))
     if not elements:
-        text, meta = _extract(root)
+        headings = [h for h in root.iter("h1", "h2") if h.text_content().strip()]
+        if len(headings) > 1:
+            # several headed sections: trafilatura would drop the headings that separate
+            # them, so keep the page's block structure and split it like plain text
+            for element in list(root.iter(*_PAGE_FURNITURE)):
+                if element.getparent() is not None:
+                    element.drop_tree()
+            main = next(iter(root.iter("main")), None)
+            text, meta = _blocks_text(main if main is not None else root), {}
+        else:
+            text, meta = _extract(root)
         title = (meta.get("title") or page_title or "").strip()
         text = text.strip()
         if not text:

@@ -23,8 +23,8 @@ import numpy as np
 from annotations.pairing.features import FEATURE_NAMES
 
 # Fitted by fit_calibration() on probe.json (see the module docstring).
-COEFFICIENTS: tuple[float, ...] = (4.451, 2.022, -3.546, 5.012, 4.24, 0.125, 1.004, -3.439, -0.018)
-INTERCEPT: float = -3.953
+COEFFICIENTS: tuple[float, ...] = (4.491, 2.242, -3.669, 5.224, 4.004, 0.113, 1.03, -3.452, -0.155)
+INTERCEPT: float = -3.874
 #: How many retrieved candidates per probe claim feed the fit.
 FIT_RETRIEVE_K = 40
 

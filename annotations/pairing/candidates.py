@@ -54,6 +54,9 @@ DEFAULT_TOP_K = 10
 #: Candidates fetched per query by the combined score before exact scoring and the top-k
 #: cut (the encoder-only and TF-IDF-only lists fetch ``top_k`` each).
 DEFAULT_RETRIEVE_K = 30
+#: At most this many candidates of one query come from any one other article, so that
+#: the list shows several outlets' reports rather than one article's every sentence.
+DEFAULT_PER_ARTICLE = 3
 
 
 def method_name(flags: int) -> str:
@@ -95,22 +98,41 @@ def _sort_key(value: ClaimId) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int) else (1, str(value))
 
 
+def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
+    """Position of each element inside its run of equal consecutive keys."""
+    if len(keys) == 0:
+        return np.empty(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
+    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+
+
 def _select_top(
-    pool: PreparedPool, i: np.ndarray, j: np.ndarray, score: np.ndarray, top_k: int
+    pool: PreparedPool,
+    i: np.ndarray,
+    j: np.ndarray,
+    score: np.ndarray,
+    top_k: int,
+    per_article: int | None,
 ) -> np.ndarray:
-    """Indices into the pair arrays: per query the top_k by score, one per repeated text."""
+    """Indices into the pair arrays: per query the top_k by score.
+
+    A text repeated inside one article counts once, and at most ``per_article``
+    candidates come from any one article (``None``: no limit).
+    """
     if len(i) == 0:
         return np.empty(0, dtype=np.int64)
-    order = np.lexsort((j, -np.round(score, 9), i))
-    dup = pool.dup_code[j[order]]
-    key = i[order] * (int(pool.dup_code.max()) + 1) + dup
+    rounded = -np.round(score, 9)
+    order = np.lexsort((j, rounded, i))
+    key = i[order] * (int(pool.dup_code.max()) + 1) + pool.dup_code[j[order]]
     _, first = np.unique(key, return_index=True)
     kept = order[np.sort(first)]
-    kept = kept[np.lexsort((j[kept], -np.round(score[kept], 9), i[kept]))]
-    qi = i[kept]
-    boundaries = np.r_[0, np.flatnonzero(np.diff(qi)) + 1]
-    rank = np.arange(len(qi)) - np.repeat(boundaries, np.diff(np.r_[boundaries, len(qi)]))
-    return kept[rank < top_k]
+    if per_article is not None:
+        art = pool.article[j[kept]]
+        by_article = kept[np.lexsort((j[kept], rounded[kept], art, i[kept]))]
+        run_key = i[by_article] * (int(pool.article.max()) + 1) + pool.article[j[by_article]]
+        kept = by_article[_rank_in_runs(run_key) < per_article]
+    kept = kept[np.lexsort((j[kept], rounded[kept], i[kept]))]
+    return kept[_rank_in_runs(i[kept]) < top_k]
 
 
 def _make_pair(
@@ -129,12 +151,12 @@ def _make_pair(
 
 
 def _ranked(
-    pool: PreparedPool, queries: np.ndarray, top_k: int, retrieve_k: int
+    pool: PreparedPool, queries: np.ndarray, top_k: int, retrieve_k: int, per_article: int | None
 ) -> dict[ClaimId, list[CandidatePair]]:
     i, j, enc, tf, flags = retrieve_pairs(pool, queries, max(retrieve_k, top_k), top_k)
     x = pair_features(pool, i, j, enc=enc, tfidf=tf)
     score = probability(x)
-    keep = _select_top(pool, i, j, score, top_k)
+    keep = _select_top(pool, i, j, score, top_k, per_article)
     gaps = date_gap(pool, i[keep], j[keep])
     result: dict[ClaimId, list[CandidatePair]] = {pool.ids[q]: [] for q in queries.tolist()}
     for pos, k in enumerate(keep.tolist()):
@@ -158,6 +180,7 @@ def ranked_candidates(
     pool: Sequence[ClaimInfo],
     top_k: int = DEFAULT_TOP_K,
     retrieve_k: int = DEFAULT_RETRIEVE_K,
+    per_article: int | None = DEFAULT_PER_ARTICLE,
 ) -> dict[ClaimId, list[CandidatePair]]:
     """For each query claim, its ``top_k`` candidates from ``pool`` (best first).
 
@@ -168,7 +191,7 @@ def ranked_candidates(
     prepared = prepare_pool(_union(pool, queries))
     index = {cid: k for k, cid in enumerate(prepared.ids)}
     q = np.asarray([index[c.id] for c in queries], dtype=np.int64)
-    return _ranked(prepared, q, top_k, retrieve_k)
+    return _ranked(prepared, q, top_k, retrieve_k, per_article)
 
 
 def candidates_for(

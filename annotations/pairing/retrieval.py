@@ -31,9 +31,11 @@ from annotations.pairing.features import (
 
 #: Cells (rows x pool size) per block; 2e7 float32 cells = 80 MB per block array.
 BLOCK_CELLS = 20_000_000
-#: Names carried by more than this share of the pool are left out of retrieval (their
-#: IDF weight is tiny anyway, and they would make the sparse product dense).
+#: Names carried by more than this share of the pool (and by more than
+#: RETRIEVAL_NAME_MIN_CAP claims) are left out of retrieval: their IDF weight is small
+#: and they would make the sparse product dense on large pools. Exact scoring keeps them.
 RETRIEVAL_NAME_MAX_DF = 0.01
+RETRIEVAL_NAME_MIN_CAP = 500
 
 FLAG_ENCODER = 1
 FLAG_TFIDF = 2
@@ -70,7 +72,7 @@ def _retrieval_names(pool: PreparedPool) -> sp.csr_matrix:
     if names.shape[1] == 0:
         return names
     df = np.diff(names.tocsc().indptr)
-    keep = df <= max(5, RETRIEVAL_NAME_MAX_DF * pool.n)
+    keep = df <= max(RETRIEVAL_NAME_MIN_CAP, RETRIEVAL_NAME_MAX_DF * pool.n)
     return sp.csr_matrix(names[:, np.flatnonzero(keep)])
 
 

@@ -384,3 +384,45 @@ def item_reopen(*, item_id: int, reviewer: Any, note: str, version: int) -> Deci
             )
     except _StaleVersion:
         raise _conflict(item_id, version) from None
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def review_queryset(
+    project: Any,
+    *,
+    kind: str = "claim",
+    status: str = Item.Status.REVIEW,
+    language: str | None = None,
+    outlet: str | None = None,
+    gold: bool | None = None,
+) -> Any:
+    """Items of the review queue, most uncertain first, with what a list row shows."""
+    qs = Item.objects.filter(project=project, kind=kind, status=status)
+    if kind == Item.Kind.CLAIM:
+        qs = qs.select_related("claim__article")
+        if language:
+            qs = qs.filter(claim__language=language)
+        if outlet:
+            qs = qs.filter(claim__article__outlet_name=outlet)
+    else:
+        qs = qs.select_related("pair__claim_a__article", "pair__claim_b__article")
+        if language:
+            qs = qs.filter(pair__claim_a__language=language)
+        if outlet:
+            qs = qs.filter(pair__claim_a__article__outlet_name=outlet)
+    if gold is not None:
+        qs = qs.filter(is_gold=gold)
+    return qs.order_by("-uncertainty", "id")
+
+
+def item_labels(item: Item) -> list[Label]:
+    """The item's labels in a fixed order (first submitted first), with their annotators."""
+    return list(
+        Label.objects.filter(item=item).select_related("annotator").order_by("created_at", "id")
+    )
+
+
+def item_trail(item: Item) -> list[Decision]:
+    return list(item.decisions.select_related("reviewer").order_by("version"))

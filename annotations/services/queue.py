@@ -165,6 +165,10 @@ def item_lease_next(
 
 
 def _lease_once(*, project: Project, user: Any, kind: str, now: datetime) -> Assignment | None:
+    if not _lock_broken():
+        # Serialise one user's leases (several tabs) on their membership row so the cap holds
+        # exactly. Lock order is always membership, then one item row: no cycles.
+        Membership.objects.select_for_update().filter(project=project, user=user).first()
     held = list(active_leases(project=project, user=user, kind=kind, now=now)[:MAX_ACTIVE_LEASES])
     if len(held) >= MAX_ACTIVE_LEASES:
         return held[0]
