@@ -115,3 +115,15 @@ ATTRIBUTED_LABELS = {
     "claim_types": ["event"],
 }
 PAIR_LABELS = {"same_event": "same", "relation": "disagree", "conflict_aspects": ["time"]}
+
+
+def make_annotator(username: str, project: Project) -> Any:
+    """An annotator without a password hash (hashing dominates test time; the API and the
+    services never need the password)."""
+    from django.contrib.auth import get_user_model
+
+    from annotations.services.accounts import membership_set
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    membership_set(project=project, user=user, role="annotator")
+    return user
