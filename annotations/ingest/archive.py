@@ -23,6 +23,7 @@ import io
 import re
 import stat
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from annotations.ingest.errors import IngestError
@@ -137,7 +138,14 @@ def _read_members(
                     chunks.append(chunk)
         except IngestError:
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            ValueError,
+        ) as exc:
             raise IngestError(where, f"corrupt zip member ({exc})") from None
         except NotImplementedError as exc:
             raise IngestError(where, f"unsupported zip compression ({exc})") from None

@@ -97,7 +97,9 @@ def _parse(line: str, limits: Limits, *, truncated_hint: bool) -> dict[str, Any]
     except _LineProblem:
         raise
     except json.JSONDecodeError as exc:
-        if truncated_hint and exc.pos >= len(line.rstrip()) - 1:
+        if truncated_hint and (
+            exc.msg.startswith("Unterminated") or exc.pos >= len(line.rstrip()) - 1
+        ):
             raise _LineProblem(
                 f"truncated JSON at the end of the file ({exc.msg}); was the file cut off?"
             ) from None
