@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -31,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
 
 from ..ingest import IngestError, Limits, SourceDoc, segment_file
 from ..ingest.types import CLAIM_KINDS, ArticleUnit
@@ -453,7 +455,7 @@ def _write(
     total = len(claims) or 1
     for i in range(0, len(claims), BATCH):
         batch = claims[i : i + BATCH]
-        Claim.objects.bulk_create(batch, batch_size=BATCH)
+        claims_insert(batch)
         items_create_for_claims(project=project, claims=batch)
         report(0.7 + 0.3 * (i + len(batch)) / total, f"{name}: writing claims")
     summary["claims"] = len(claims)
@@ -463,6 +465,55 @@ def _write(
         document.stats = dict(counts)
     Document.objects.bulk_update(documents, ["stats"], batch_size=500)
     return summary
+
+
+def claims_insert(claims: list[Claim]) -> None:
+    """Insert claims and set their ids. On PostgreSQL: ids drawn from the sequence in one query,
+    rows sent with COPY (several times faster than a multi-row INSERT built by the ORM)."""
+    if not claims:
+        return
+    if connection.vendor != "postgresql":
+        Claim.objects.bulk_create(claims, batch_size=BATCH)
+        return
+    table = Claim._meta.db_table
+    columns = [
+        "id", "project_id", "article_id", "position", "start", "end", "text", "language",
+        "unit_kind", "unit_defect", "claim_likelihood", "suggestion", "created_at",
+    ]  # fmt: skip
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(claims)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        names = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
+        ) as copy:
+            for pk, claim in zip(ids, claims, strict=True):
+                claim.pk = pk
+                claim.created_at = now
+                copy.write_row(
+                    (
+                        pk,
+                        claim.project_id,
+                        claim.article_id,
+                        claim.position,
+                        claim.start,
+                        claim.end,
+                        claim.text,
+                        claim.language,
+                        claim.unit_kind,
+                        claim.unit_defect,
+                        claim.claim_likelihood,
+                        None if claim.suggestion is None else json.dumps(claim.suggestion),
+                        now,
+                    )
+                )
+    for claim in claims:
+        claim._state.adding = False
+        claim._state.db = connection.alias
 
 
 def _pk(value: Article | int) -> int:
