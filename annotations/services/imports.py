@@ -49,7 +49,7 @@ EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 ProgressCb = Callable[..., None] | None
 
 # Outlet kinds of the registry → the label schema's source_type for the suggestion detector.
-OUTLET_SOURCE_TYPE = {
+OUTLET_SOURCE_TYPE: dict[str, str] = {
     Outlet.Kind.STATE_MEDIA: "state_media",
     Outlet.Kind.ARMED_GROUP: "armed_group",
     Outlet.Kind.NGO: "monitor_ngo",
@@ -430,8 +430,8 @@ def _write(
     claims: list[Claim] = []
     seen: set[str] = set()
     for index, article, key in keyed:
-        row = fresh.get(key)
-        if row is None or key in seen:
+        fresh_row = fresh.get(key)
+        if fresh_row is None or key in seen:
             continue
         seen.add(key)
         text = todo[index][0].text
@@ -439,7 +439,7 @@ def _write(
             claims.append(
                 Claim(
                     project=project,
-                    article=row,
+                    article=fresh_row,
                     position=position,
                     start=unit.start,
                     end=unit.end,
@@ -603,13 +603,13 @@ def import_job_create(*, project: Project, user: Any, files: Sequence[tuple[str,
         job = job_create(kind="import", project=project, user=user)
         folder = upload_dir(job.pk)
         folder.mkdir(parents=True, exist_ok=True)
-        saved = []
+        saved: list[dict[str, Any]] = []
         for original, data in files:
             stored = f"{uuid.uuid4().hex}.upload"
             (folder / stored).write_bytes(data)
             saved.append({"name": sanitise_filename(original), "stored": stored, "size": len(data)})
         job.params = {"files": saved}
-        job.message = ", ".join(f["name"] for f in saved)[:300]
+        job.message = ", ".join(str(f["name"]) for f in saved)[:300]
         job.save(update_fields=["params", "message"])
     return job
 
