@@ -155,31 +155,37 @@ def derived_gold(item_id: int) -> dict[str, Any] | None:
 
 
 def _first_uncertainty(labels: list[dict[str, Any]], field_names: list[str]) -> tuple[dict, float]:
-    """Majority-only aggregate for one item (until the aggregate job adds DS and MACE)."""
+    """Majority-only aggregate for one item (until the aggregate job adds DS and MACE). The
+    share counts every annotator, so an answer only some of them gave is not a majority."""
     aggregate: dict[str, Any] = {}
     lowest = 1.0
     n = len(labels)
     for name in field_names:
         values = [lab.get(name) for lab in labels if lab.get(name) is not None]
-        if not values:
+        if not values or not n:
             continue
         counts = Counter(canon(v) for v in values)
+        original = {canon(v): v for v in reversed(values)}
         key, top = counts.most_common(1)[0]
         tie = sum(1 for c in counts.values() if c == top) > 1
-        share = top / len(values)
+        share = top / n
         aggregate[name] = {
-            "majority": json.loads(key),
+            "majority": original[key],
             "share": share,
             "tie": tie,
             "ds": None,
             "ds_posterior": None,
             "mace": None,
             "mace_posterior": None,
-            "votes": {k: c for k, c in counts.items()},
-            "n": n,
+            "votes": {form_key(original[k]): c for k, c in counts.items()},
         }
         lowest = min(lowest, share)
     return aggregate, 1.0 - lowest
+
+
+def form_key(value: Any) -> str:
+    """The vote key of a value, as the aggregate job writes it (str of the label)."""
+    return str(value)
 
 
 def item_complete(*, item: Item) -> Item:

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from ..models import AgreementReport, Item, Job, Label, Project
 from ..schema.validation import fields_of
@@ -175,17 +176,32 @@ def aggregate_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
 # --------------------------------------------------------------------------- agreement report
 
 
-def _agreement_report(records: list[dict[str, Any]], schema: dict[str, Any], kind: str) -> dict:
+def _agreement_report(
+    records: list[dict[str, Any]],
+    schema: dict[str, Any],
+    kind: str,
+    *,
+    gold: dict[Any, dict[str, Any]] | None = None,
+    gold_items: dict[Any, dict[str, Any]] | None = None,
+    texts: dict[Any, str] | None = None,
+) -> dict:
     """The report from annotations.agreement (fields, kappa, spans, annotators, confusion,
-    slices), given the schema block of `kind`."""
+    slices) for the schema block of `kind`."""
     try:
-        from ..agreement import agreement_report  # type: ignore[attr-defined]
-    except ImportError:
-        agreement_report = None
-    block = {"fields": fields_of(schema, kind)}
-    if agreement_report is not None:
-        return dict(agreement_report(records, block))
-    return _fallback_report(records, block)
+        from ..agreement import agreement_report
+    except ImportError:  # the package without its top-level report: compute the core parts
+        return _fallback_report(records, {"fields": fields_of(schema, kind)})
+    return dict(
+        agreement_report(
+            records,
+            schema,
+            kind=kind,
+            gold=gold or None,
+            gold_items=gold_items or None,
+            texts=texts or None,
+            aggregate=False,  # the review-queue aggregates are stored per item instead
+        )
+    )
 
 
 def _fallback_report(records: list[dict[str, Any]], block: dict[str, Any]) -> dict[str, Any]:
@@ -352,7 +368,12 @@ def agreement_compute(*, project: Project, kind: str, progress: ProgressFn | Non
     schema = current_schema(project).schema
     progress(0.2, f"computing agreement over {len(rows)} labels")
     records = [{k: v for k, v in r.items() if k != "day"} for r in rows]
-    report = _agreement_report(records, schema, kind) if records else _empty_report()
+    gold, gold_items, texts = _references(project, kind)
+    report = (
+        _agreement_report(records, schema, kind, gold=gold, gold_items=gold_items, texts=texts)
+        if records
+        else _empty_report()
+    )
     progress(0.8, "annotator figures")
     figures = annotator_figures(project, kind, rows)
     lib_rows = {
@@ -372,6 +393,29 @@ def agreement_compute(*, project: Project, kind: str, progress: ProgressFn | Non
     report["n_items"] = len({r["item"] for r in rows})
     report.pop("_np", None)
     return json_safe(report)
+
+
+def _references(project: Project, kind: str) -> tuple[dict, dict, dict]:
+    """Adjudicated gold and gold-item expectations per item, and the claims' texts (for
+    token-level span F1)."""
+    gold: dict[int, dict[str, Any]] = {}
+    expected: dict[int, dict[str, Any]] = {}
+    qs = Item.objects.filter(project=project, kind=kind).filter(
+        Q(gold__isnull=False) | Q(is_gold=True)
+    )
+    for pk, value, is_gold, exp in qs.values_list("pk", "gold", "is_gold", "gold_expected"):
+        if value:
+            gold[pk] = value
+        if is_gold and exp:
+            expected[pk] = exp
+    texts: dict[int, str] = {}
+    if kind == "claim":
+        texts = dict(
+            Item.objects.filter(project=project, kind=kind, labels__isnull=False)
+            .distinct()
+            .values_list("pk", "claim__text")
+        )
+    return gold, expected, texts
 
 
 def _empty_report() -> dict[str, Any]:

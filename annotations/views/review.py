@@ -228,7 +228,7 @@ def _suggestion(item: Item, fields: list[dict[str, Any]]) -> tuple[dict[str, Any
             continue
         if agg.get("ds") is not None:
             suggestion[name] = agg["ds"]
-        elif agg.get("majority") is not None and not agg.get("tie"):
+        elif agg.get("majority") is not None and not agg.get("tie") and agg.get("share", 0) > 0.5:
             suggestion[name] = agg["majority"]
     return suggestion, votes.has_majority
 
