@@ -23,8 +23,19 @@ import numpy as np
 from annotations.pairing.features import FEATURE_NAMES
 
 # Fitted by fit_calibration() on probe.json (see the module docstring).
-COEFFICIENTS: tuple[float, ...] = (4.491, 2.242, -3.669, 5.224, 4.004, 0.113, 1.03, -3.452, -0.155)
-INTERCEPT: float = -3.874
+COEFFICIENTS: tuple[float, ...] = (
+    3.525,
+    2.217,
+    -4.918,
+    5.17,
+    3.482,
+    3.922,
+    -0.057,
+    1.165,
+    -3.374,
+    -0.321,
+)
+INTERCEPT: float = -4.288
 #: How many retrieved candidates per probe claim feed the fit.
 FIT_RETRIEVE_K = 40
 

@@ -37,6 +37,7 @@ FEATURE_NAMES = (
     "tfidf",
     "article_encoder",
     "article_names",
+    "context_encoder",
     "names",
     "numbers",
     "date_near",
@@ -50,6 +51,8 @@ DATE_FAR_DAYS = 30
 #: A claim without a date of its own is anchored to the two weeks before its article's date.
 PUBLISHED_LOOKBACK_DAYS = 14
 _NAMES_CAP = 2.0
+#: Neighbouring claims on each side that form a claim's context vector.
+CONTEXT_RADIUS = 2
 _NUMBERS_CAP = 3.0
 
 
@@ -93,6 +96,7 @@ class PreparedPool:
     article: np.ndarray  # int codes of article_id
     art_emb: np.ndarray  # (n_articles, 512) unit centroid of each article's claim vectors
     art_names: sp.csr_matrix  # (n_articles, n_names) L2-normalised summed name weights
+    ctx_emb: np.ndarray  # (n, 512) unit mean vector of the claim and its article neighbours
     length: np.ndarray  # characters
     dup_code: np.ndarray  # equal for claims with the same article and the same text
 
@@ -176,6 +180,20 @@ def _dates(claims: Sequence[ClaimInfo]) -> tuple[np.ndarray, ...]:
     return lo, hi, from_text, year_known, doy_lo, doy_hi
 
 
+def _window(article: np.ndarray, radius: int = CONTEXT_RADIUS) -> sp.csr_matrix:
+    """Row i averages claim i with the claims up to ``radius`` places before and after it
+    in the same article (claims of an article are taken in the order given)."""
+    n = len(article)
+    rows, cols = [], []
+    for offset in range(-radius, radius + 1):
+        i = np.arange(max(0, -offset), min(n, n - offset))
+        same = article[i] == article[i + offset]
+        rows.append(i[same])
+        cols.append(i[same] + offset)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, n))
+
+
 def _articles(
     claims: Sequence[ClaimInfo], emb: np.ndarray, names: sp.csr_matrix
 ) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
@@ -215,6 +233,7 @@ def prepare_pool(claims: Sequence[ClaimInfo]) -> PreparedPool:
     dup_code, _ = _codes([(str(c.article_id), c.text.strip()) for c in claims])
     emb = _embeddings(claims)
     article, art_emb, art_names = _articles(claims, emb, names)
+    ctx_emb = encoder.normalise_rows(np.asarray(_window(article) @ emb))
     return PreparedPool(
         claims=claims,
         ids=[c.id for c in claims],
@@ -237,6 +256,7 @@ def prepare_pool(claims: Sequence[ClaimInfo]) -> PreparedPool:
         article=article,
         art_emb=art_emb,
         art_names=art_names,
+        ctx_emb=ctx_emb,
         length=np.fromiter((len(c.text) for c in claims), np.float64, len(claims)),
         dup_code=dup_code,
     )
@@ -282,6 +302,7 @@ def pair_features(
     ai, aj = pool.article[i], pool.article[j]
     art_enc = np.einsum("ij,ij->i", pool.art_emb[ai], pool.art_emb[aj]).astype(np.float64)
     art_names = _rowwise_dot(pool.art_names, ai, aj)
+    ctx = np.einsum("ij,ij->i", pool.ctx_emb[i], pool.ctx_emb[j]).astype(np.float64)
     names = np.minimum(_rowwise_dot(pool.names, i, j), _NAMES_CAP)
     numbers = np.minimum(_rowwise_dot(pool.numbers, i, j), _NUMBERS_CAP)
     gap = date_gap(pool, i, j)
@@ -291,7 +312,7 @@ def pair_features(
     li, lj = pool.length[i], pool.length[j]
     ratio = np.minimum(li, lj) / np.maximum(np.maximum(li, lj), 1.0)
     return np.column_stack(
-        [enc, tfidf * same_language, art_enc, art_names, names, numbers, near, far, ratio]
+        [enc, tfidf * same_language, art_enc, art_names, ctx, names, numbers, near, far, ratio]
     ).astype(np.float64)
 
 

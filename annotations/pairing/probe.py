@@ -175,36 +175,64 @@ def recall_at_k(
     k: int = 10,
     cross_language: bool | None = None,
     synthetic: bool | None = None,
+    condensed: bool = True,
 ) -> Figures:
-    """Recall@k over probe claims, on the condensed list (unsure claims removed).
+    """Per-claim recall@k of true partners.
 
-    For a claim with partner set P (same event, other outlet group, restricted by
-    ``cross_language``: only partners in the other language / the same language, and by
-    ``synthetic``: only pairs that involve / do not involve a synthetic claim), the
-    claim contributes ``|top-k ∩ P|`` hits out of ``min(|P|, k)`` possible.
+    For a probe claim with partner set P (same event, other outlet group), the claim
+    contributes ``|top-k ∩ P|`` hits out of ``min(|P|, k)`` possible. ``condensed``
+    removes the claim's "unsure" sentences from its list before the cut (they are neither
+    right nor wrong). ``cross_language=True`` measures other-language retrieval: both P
+    and the ranked list are restricted to claims in the other language before the cut
+    (``False``: same language). ``synthetic`` keeps only pairs that involve (True) or do
+    not involve (False) a synthetic claim.
     """
     figures = Figures()
     for cid, event in sorted(probe.event_of.items()):
-        partners = probe.partners(cid)
         lang = probe.by_id[cid].language
-        if cross_language is not None:
-            partners = {p for p in partners if (probe.by_id[p].language != lang) == cross_language}
-        if synthetic is not None:
-            partners = {
-                p
-                for p in partners
-                if ((cid in probe.synthetic) or (p in probe.synthetic)) == synthetic
-            }
+
+        def keep(other: str, cid: str = cid, lang: str = lang) -> bool:
+            if cross_language is not None:
+                if (probe.by_id[other].language != lang) != cross_language:
+                    return False
+            if synthetic is not None:
+                involves = cid in probe.synthetic or other in probe.synthetic
+                if involves != synthetic:
+                    return False
+            return True
+
+        partners = {p for p in probe.partners(cid) if keep(p)}
         if not partners:
             continue
-        ranked = [c.b for c in lists.get(cid, []) if c.b not in probe.unsure[event]][:k]
-        hits = len(partners & set(ranked))
+        ranked = [c.b for c in lists.get(cid, []) if keep(c.b)]
+        if condensed:
+            ranked = [b for b in ranked if b not in probe.unsure[event]]
+        hits = len(partners & set(ranked[:k]))
         possible = min(len(partners), k)
         figures.hits += hits
         figures.possible += possible
         h, p = figures.per_event.get(event, (0, 0))
         figures.per_event[event] = (h + hits, p + possible)
     return figures
+
+
+def pair_recall(
+    probe: Probe, pairs: list[Any], cross_language: bool | None = None
+) -> tuple[float, int, int]:
+    """Share of true same-event pairs (different outlet groups) present in ``pairs``."""
+    found = {frozenset((p.a, p.b)) for p in pairs}
+    true = total = 0
+    for event, members in probe.events.items():
+        for x in members:
+            for y in probe.partners(x):
+                if x >= y:
+                    continue
+                cross = probe.by_id[x].language != probe.by_id[y].language
+                if cross_language is not None and cross != cross_language:
+                    continue
+                total += 1
+                true += frozenset((x, y)) in found
+    return (true / total if total else float("nan")), true, total
 
 
 def precision_at(probe: Probe, pairs: list[Any], threshold: float) -> tuple[float, int, int]:

@@ -161,6 +161,10 @@ def _block(
     )
     lin += art_sim[:, art_c]
     del art_sim
+    ctx = pool.ctx_emb[q] @ pool.ctx_emb[order].T
+    ctx *= np.float32(weights["context_encoder"])
+    lin += ctx
+    del ctx
     if has_dates:
         cols = order
         f32 = np.float32
