@@ -32,7 +32,7 @@ The rules follow label-schema.md, family A:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
@@ -237,53 +237,33 @@ _FIRST_PERSON = re.compile(
 _UNCOMMITTED = re.compile(r"\b" + words_re(lx.EN_UNCOMMITTED) + r"\b", re.I)
 # Any frame, hedge or stance marker needs one of these; a unit without them
 # takes the fast path (no frame, asserts, neutral), which keeps ingest cheap.
-_EN_TRIGGER = re.compile(
-    r"[“”\"«»]|\b"
-    + words_re(
-        _EN_FINITE
-        | lx.EN_PARTICIPLES
-        | lx.EN_EVIDENTIAL_ADV
-        | lx.EN_PROBABILITY
-        | {
-            "according",
-            "According",
-            "citing",
-            "Citing",
-            "alleged",
-            "purported",
-            "seem",
-            "seems",
-            "seemed",
-            "appear",
-            "appears",
-            "appeared",
-            "rumored",
-            "rumoured",
-            "believed",
-            "thought",
-            "understood",
-            "voiced",
-            "expressed",
-            "echoed",
-            "mentioned",
-            "spelled",
-            "written",
-            "called",
-            "I",
-            "We",
-            "we",
-            "My",
-            "my",
-            "me",
-            "known",
-            "clear",
-            "fact",
-            "abundantly",
-            "clearly",
-        }
-    )
-    + r"\b"
-)
+_EV_WORDS = (
+    lx.EN_EVIDENTIAL_ADV
+    | lx.EN_PROBABILITY
+    | {"alleged", "purported", "seem", "seems", "seemed", "appear", "appears", "appeared", "said",
+       "rumored", "rumoured", "believed", "thought", "reported", "understood", "claimed"}
+)  # fmt: skip
+_FP_WORDS = {"I", "We", "we", "My", "my", "me"}
+_MISC_WORDS = {
+    "according", "According", "citing", "Citing", "voiced", "expressed", "echoed", "mentioned",
+    "spelled", "written", "called", "known", "clear", "fact", "abundantly", "clearly",
+}  # fmt: skip
+_KINDS: dict[str, frozenset[str]] = {}
+for _kind, _words in (
+    ("cue", _EN_FINITE | lx.EN_PARTICIPLES),
+    ("ev", _EV_WORDS),
+    ("fp", _FP_WORDS),
+    ("misc", _MISC_WORDS),
+):
+    for _w in _words:
+        _first = _w.split()[0]
+        _KINDS[_first] = _KINDS.get(_first, frozenset()) | {_kind}
+_ALL_KINDS = frozenset({"cue", "ev", "fp", "misc", "q"})
+_QUOTE_KIND = frozenset({"q"})
+# Any frame, hedge or stance marker needs one of these words; a unit without them
+# takes the fast path (no frame, asserts, neutral), which keeps ingest cheap. The
+# kinds found also tell the full rules which scans they can skip.
+_EN_TRIGGER = re.compile(r"[“”\"«»]|\b" + words_re(set(_KINDS)) + r"(?:\b|(?=that\b))")
 _WS = re.compile(r"\s+")
 # a quotation opening with a first-person belief: “We believe …” → hedged
 _QUOTE_BELIEF = re.compile(
@@ -456,7 +436,7 @@ def _complement_ok(text: str, cue_word: str, cue_end: int) -> bool:
     return bool(_BARE_CLAUSE.match(nxt))
 
 
-def _frames_en(text: str, quotes: list[Span]) -> _Frame | None:
+def _frames_en(text: str, quotes: list[Span], kinds: Set[str] = _ALL_KINDS) -> _Frame | None:
     start = _main_start(text)
     m = _HEADLINE_TO.match(text) if ":" in text[:64] else None
     if m and not inside(m.start(), quotes):
@@ -466,7 +446,7 @@ def _frames_en(text: str, quotes: list[Span]) -> _Frame | None:
     if m:
         return _according(text, m, "according_initial", 0.9)
     # preverbal: the first cue whose subject is the clause subject
-    for m in _EN_CUE.finditer(text, start):
+    for m in _EN_CUE.finditer(text, start) if "cue" in kinds else ():
         if inside(m.start(), quotes):
             continue
         q_end = max((e for s, e in quotes if e <= m.start()), default=start)
@@ -481,16 +461,21 @@ def _frames_en(text: str, quotes: list[Span]) -> _Frame | None:
         if m and q_end < len(text):
             src = strip_span(text, *m.span("src"))
             return _Frame(m.span("cue"), src, "inverted", 0.85, m.group("cue"))
-    m = _SENT_FINAL.search(text, max(0, len(text) - 150)) if "," in text else None
+    final = "," in text and "cue" in kinds
+    m = _SENT_FINAL.search(text, max(0, len(text) - 150)) if final else None
     if m and not inside(m.start(), quotes):
         src = _clean_subject(text, *m.span("src"))
         if src:
             return _Frame(m.span("cue"), src, "sentence_final", 0.85, m.group("cue"))
     for m in _ACCORDING.finditer(text, start) if according else ():
-        if not inside(m.start(), quotes) and re.search(r",\s*$", text[: m.start()]):
+        if not inside(m.start(), quotes) and text[: m.start()].rstrip().endswith(","):
             return _according(text, m, "according_parenthetical", 0.75)
-    for pat, rule, gate in ((_PASSIVE_BY, "passive_by", " by "), (_PASSIVE_IN, "passive_in", "t ")):
-        m = pat.search(text, start) if gate in text else None
+    passive_in = " in " in text and ("t is " in text or "t was " in text or "t ha" in text)
+    for pat, rule, gate in (
+        (_PASSIVE_BY, "passive_by", " by " in text),
+        (_PASSIVE_IN, "passive_in", passive_in),
+    ):
+        m = pat.search(text, start) if gate else None
         if m and not inside(m.start(), quotes):
             src = strip_span(text, *m.span("src"))
             return _Frame(m.span("cue"), src, rule, 0.7, m.group("cue"))
@@ -510,10 +495,12 @@ def _according(text: str, m: re.Match[str], rule: str, conf: float) -> _Frame:
     return _Frame(m.span("cue"), src, rule, conf, "according to")
 
 
-def _hedge_en(text: str, quotes: list[Span]) -> tuple[Span | None, bool]:
+def _hedge_en(
+    text: str, quotes: list[Span], kinds: Set[str] = _ALL_KINDS
+) -> tuple[Span | None, bool]:
     """(hedge span, whether it scopes over the main clause)."""
     first: Span | None = None
-    for m in _EVIDENTIAL.finditer(text):
+    for m in _EVIDENTIAL.finditer(text) if "ev" in kinds else ():
         if inside(m.start(), quotes):
             continue
         span = m.span("h")
@@ -523,7 +510,7 @@ def _hedge_en(text: str, quotes: list[Span]) -> tuple[Span | None, bool]:
         if not nominal and not _in_relative(before):
             return span, True
         first = first or span
-    m = _FIRST_PERSON.search(text) if _FIRST_PERSON_GATE.search(text) else None
+    m = _FIRST_PERSON.search(text) if "fp" in kinds else None
     if m and not inside(m.start(), quotes):
         before = text[max(0, m.start() - 80) : m.start()]
         return m.span("h"), not _in_relative(before)
@@ -537,16 +524,21 @@ def _in_relative(before: str) -> bool:
 
 
 def _suggest_en(text: str, registry: Mapping[str, str] | None) -> AttributionSuggestion:
-    if not _EN_TRIGGER.search(text) and ":" not in text[:64]:
+    kinds: set[str] = set()
+    for m in _EN_TRIGGER.finditer(text):
+        kinds |= _KINDS.get(m.group(), _QUOTE_KIND)
+    if not kinds and ":" not in text[:64]:
         fw = _FIRST_WORD.match(text)
         if not (fw and fw.group(2)[0].islower() and len(fw.group(2)) > 1 and not fw.group(1)):
             return _NO_FRAME
-    return _suggest_en_full(text, registry)
+    return _suggest_en_full(text, registry, kinds)
 
 
-def _suggest_en_full(text: str, registry: Mapping[str, str] | None) -> AttributionSuggestion:
-    quotes = quote_regions(text)
-    frame = _frames_en(text, quotes)
+def _suggest_en_full(
+    text: str, registry: Mapping[str, str] | None, kinds: Set[str] = _ALL_KINDS
+) -> AttributionSuggestion:
+    quotes = quote_regions(text) if "q" in kinds else []
+    frame = _frames_en(text, quotes, kinds)
     stripped = text.lstrip()
     if frame is None:
         covered = sum(e - s for s, e in quotes)
@@ -556,7 +548,7 @@ def _suggest_en_full(text: str, registry: Mapping[str, str] | None) -> Attributi
             fw = _FIRST_WORD.match(text)
             if fw and fw.group(2)[0].islower() and len(fw.group(2)) > 1 and not fw.group(1):
                 frame = _Frame(None, None, "lowercase_continuation", 0.45, outside=True)
-    hedge, main_hedge = _hedge_en(text, quotes)
+    hedge, main_hedge = _hedge_en(text, quotes, kinds)
     stance = "neutral"
     if "called" in text and _SO_CALLED.search(text):
         stance = "distancing"
@@ -620,17 +612,18 @@ def _finish(
                     hedge = m.span("h")
                 commitment, c_commit = "hedged", 0.7
                 break
-    conf.update(
-        is_attributed=frame.confidence,
-        source_span=frame.confidence - 0.15 if frame.source else frame.confidence - 0.1,
-        cue_span=frame.confidence - 0.05,
-        frame_outside_unit=frame.confidence,
-        source_type=int(c_type * frame.confidence * 1000) / 1000,
-        source_named=int(c_named * frame.confidence * 1000) / 1000,
-        commitment=c_commit,
-        author_stance=0.6 if stance == "neutral" else 0.7,
-        hedge_span=0.7,
-    )
+    fc = frame.confidence  # every rule confidence lies in [0.45, 0.9]
+    conf = {
+        "is_attributed": fc,
+        "source_span": round(fc - (0.15 if frame.source else 0.1), 3),
+        "cue_span": round(fc - 0.05, 3),
+        "frame_outside_unit": fc,
+        "source_type": round(c_type * fc, 3),
+        "source_named": round(c_named * fc, 3),
+        "commitment": c_commit,
+        "author_stance": 0.6 if stance == "neutral" else 0.7,
+        "hedge_span": 0.7,
+    }
     return AttributionSuggestion(
         True,
         frame.source,
@@ -641,7 +634,7 @@ def _finish(
         named,
         commitment,
         stance,
-        {k: round(max(0.0, min(1.0, v)), 3) for k, v in conf.items()},
+        conf,
         frame.rule,
     )
 

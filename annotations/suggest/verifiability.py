@@ -145,10 +145,9 @@ _EN_HEADLINE_VERBS = {
     "continues",
 }
 _EN_WORD = re.compile(r"[A-Za-z’'-]+")
-_SUBORDINATOR = re.compile(
+_SUBORDINATOR = re.compile(  # matched against _lower(text)
     r"\b(?:while|although|though|if|whether|unless|which|who|that|when|because|since|once|"
-    r"whereas)\b",
-    re.I,
+    r"whereas)\b"
 )
 _COMPLEMENT_TAKERS = (lx.EN_SAY | lx.EN_OBJ | lx.EN_TELL | lx.EN_PARTICIPLES) - {"continued"} | {
     "likely",
@@ -172,11 +171,27 @@ _COMPLEMENT_TAKERS = (lx.EN_SAY | lx.EN_OBJ | lx.EN_TELL | lx.EN_PARTICIPLES) - 
 
 
 def _lex(words: str | set[str], *phrases: Iterable[str], flags: int = re.I) -> re.Pattern[str]:
-    """Whole-word matcher for a word list (space-separated string) plus phrase lists."""
+    """Whole-word matcher for a word list (space-separated string) plus phrase lists.
+
+    Case-insensitive lists are compiled in lower case *without* ``re.I`` and must be
+    matched against :func:`_lower` of the text: Python's engine is several times
+    slower with ``re.I``, and lowering once per unit is cheap.
+    """
     items = set(words.split()) if isinstance(words, str) else set(words)
     for group in phrases:
         items.update(group)
+    if flags & re.I:
+        items = {w.lower() for w in items}
+        flags &= ~re.I
     return re.compile(r"\b" + words_re(items) + r"\b", flags)
+
+
+def _lower(text: str) -> str:
+    """``text.lower()`` with the same length, so offsets carry over to ``text``."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 _EN_FUTURE = _lex(
@@ -282,7 +297,7 @@ _EN_NUMBER_WORD = _lex(
     "dozens hundreds thousands millions",
     ("several hundred",),
 )
-_EN_COUNT_NOUN = re.compile(
+_EN_COUNT_NOUN = re.compile(  # matched against _lower(text)
     r"\W{0,3}(?:[\w’'-]+\s+){0,3}?\b"
     + words_re(
         [
@@ -336,7 +351,6 @@ _EN_COUNT_NOUN = re.compile(
         ]
     )
     + r"\b",
-    re.I,
 )
 _EN_CAUSAL = _lex(
     "caused causing because responsib* behind blamed helped",
@@ -387,7 +401,7 @@ _EN_SPEECH = _lex(
     flags=0,
 )
 _EN_LOADED = _lex(
-    "terrorist terrorists terrorism terror liberat* libearat* libarat* regime regimes occupation "
+    "terrorist terrorists terrorism terror liberat* regime regimes occupation "
     "occupied occupying occupier occupiers so-called militia militias takfiri* propagandist "
     "propagandists vassal vassals puppet puppets mercenary mercenaries thug thugs invader "
     "invaders crusader crusaders apostate apostates kuffar kuffars murtadeen murtadeens",
@@ -651,8 +665,9 @@ def _is_verbish(word: str) -> bool:
     )
 
 
-def _main_clause_hits(text: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-    """Matches not inside a subordinate clause (a rough, comma-delimited check).
+def _main_clause_hits(text: str, low: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of ``pattern`` in ``text`` not inside a subordinate clause (a rough,
+    comma-delimited check; ``low`` is :func:`_lower` of the text).
 
     A that-clause under a reporting or epistemic predicate ("declared that",
     "it is unlikely that") carries the content proposition, so it counts as main.
@@ -660,20 +675,21 @@ def _main_clause_hits(text: str, pattern: re.Pattern[str]) -> list[re.Match[str]
     hits = []
     for m in pattern.finditer(text):
         lo = max(0, m.start() - 120)
-        cut = max(text.rfind(d, lo, m.start()) for d in ",;:–")
-        subs = list(_SUBORDINATOR.finditer(text, max(lo, cut + 1), m.start()))
+        cut = max(low.rfind(d, lo, m.start()) for d in ",;:–")
+        subs = list(_SUBORDINATOR.finditer(low, max(lo, cut + 1), m.start()))
         if subs:
             last = subs[-1]
-            if last.group().lower() != "that":
+            if last.group() != "that":
                 continue
-            prev = text[max(0, last.start() - 40) : last.start()].split()
-            if not prev or prev[-1].lower().strip(",") not in _COMPLEMENT_TAKERS:
+            prev = low[max(0, last.start() - 40) : last.start()].split()
+            if not prev or prev[-1].strip(",") not in _COMPLEMENT_TAKERS:
                 continue
         hits.append(m)
     return hits
 
 
 def _loaded(text: str, arabic: bool) -> tuple[bool, list[int] | None]:
+    low = text if arabic else _lower(text)
     if arabic:
         for m in _AR_LOADED.finditer(text):
             if "تحرير" in fold_arabic(m.group()) and _AR_TAHRIR_NAME.match(text, m.end() - 5):
@@ -683,7 +699,7 @@ def _loaded(text: str, arabic: bool) -> tuple[bool, list[int] | None]:
         if m:
             return True, [m.start(), m.end()]
         return False, None
-    m = _EN_LOADED.search(text)
+    m = _EN_LOADED.search(low)
     q = _EN_SCARE_QUOTE.search(text)
     if q:
         g = "q" if q.group("q") else "q2"
@@ -702,8 +718,9 @@ def _clitic_len(word: str) -> int:
 
 
 def _claim_types_en(text: str) -> list[str]:
+    low = _lower(text)
     types = []
-    if _EN_EVENT_VERB.search(text) or _EN_DATE.search(text):
+    if _EN_EVENT_VERB.search(low) or _EN_DATE.search(text):
         types.append("event")
     for m in _EN_DIGITS.finditer(text):
         before = text[m.start() - 1 : m.start()] if m.start() else ""
@@ -712,19 +729,19 @@ def _claim_types_en(text: str) -> list[str]:
             continue  # part of a word, a calibre (122mm) or an age (10-year)
         if re.fullmatch(r"(?:19|20)\d\d", m.group().strip()):
             continue
-        if _EN_COUNT_NOUN.match(text, m.end()):
+        if _EN_COUNT_NOUN.match(low, m.end()):
             types.append("numerical")
             break
     else:
-        for m in _EN_NUMBER_WORD.finditer(text):
-            if _EN_COUNT_NOUN.match(text, m.end()):
+        for m in _EN_NUMBER_WORD.finditer(low):
+            if _EN_COUNT_NOUN.match(low, m.end()):
                 types.append("numerical")
                 break
-    if _EN_CAUSAL.search(text):
+    if _EN_CAUSAL.search(low):
         types.append("causal_responsibility")
-    if _EN_LAW.search(text):
+    if _EN_LAW.search(low):
         types.append("law_rule")
-    if _EN_IDENTITY.search(text) and "event" not in types:
+    if _EN_IDENTITY.search(low) and "event" not in types:
         types.append("attribute_identity")
     return types or ["event"]
 
@@ -772,20 +789,21 @@ def _decide_en(text: str) -> tuple[str, float, str]:
     terminal = text[-1] in '.!”"' or text.endswith(".)")
     if not verbish and (len(words) <= 4 or not terminal):
         return "rhetoric_nonclaim", 0.7, "no_verb"
-    evaluative = _main_clause_hits(text, _EN_EVALUATIVE)
+    low = _lower(text)
+    evaluative = _main_clause_hits(low, low, _EN_EVALUATIVE)
     future = [
         m
-        for m in _main_clause_hits(text, _EN_FUTURE)
+        for m in _main_clause_hits(text, low, _EN_FUTURE)
         if not _EN_NARRATIVE_WOULD.match(text, m.start())
     ]
     if future and not evaluative:
         return "prediction", 0.7, "future"
-    if evaluative or _EN_EVALUATIVE.search(text):
+    if evaluative or _EN_EVALUATIVE.search(low):
         return "opinion", 0.7 if evaluative else 0.55, "evaluative"
     signals = (
-        bool(_EN_EVENT_VERB.search(text))
+        bool(_EN_EVENT_VERB.search(low))
         + bool(_EN_DATE.search(text))
-        + bool(_EN_DIGITS.search(text) or _EN_NUMBER_WORD.search(text))
+        + bool(_EN_DIGITS.search(text) or _EN_NUMBER_WORD.search(low))
     )
     return "checkable_fact", min(0.85, 0.55 + 0.1 * signals), "default"
 
