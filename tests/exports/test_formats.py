@@ -59,7 +59,7 @@ def test_parquet_streams_one_row_group_per_chunk(world, tmp_path):
     path = tmp_path / "c.parquet"
     path.write_bytes(b"".join(export_stream(project=world.project, fmt="parquet", chunk_size=2)))
     meta = pq.ParquetFile(path).metadata
-    assert meta.num_rows == 4 and meta.num_row_groups == 2
+    assert meta.num_rows == 4 and meta.num_row_groups == 2  # chunks of 2
 
 
 def test_pairs_parquet_and_csv(world, tmp_path):
