@@ -36,7 +36,8 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
         "building": building,
         "api_export": f"/api/v1/projects/{project.slug}/export/",
     }
-    template = "annotations/_versions.html" if request.htmx else "annotations/versions.html"
+    htmx = bool(getattr(request, "htmx", False))
+    template = "annotations/_versions.html" if htmx else "annotations/versions.html"
     return render(request, template, context)
 
 
