@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -166,7 +167,7 @@ def test_learning_curve_is_monotone_ish() -> None:
     scores = [p["macro_f1"] for p in curve]
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores[-1] > scores[0]
-    assert all(b >= a - 0.1 for a, b in zip(scores, scores[1:], strict=False))
+    assert all(b >= a - 0.1 for a, b in itertools.pairwise(scores))
 
 
 def test_simulate_uncertainty_sampling_returns_numbers() -> None:

@@ -38,7 +38,11 @@ def check_payload(text: str, s: Suggestion) -> dict:
     assert labels["commitment"] in {"asserts", "denies", "hedged", "uncommitted", "n/a"}
     assert labels["author_stance"] in {"neutral", "distancing", "endorsing"}
     assert labels["verifiability"] in {
-        "checkable_fact", "opinion", "prediction", "rhetoric_nonclaim", "cannot_judge"
+        "checkable_fact",
+        "opinion",
+        "prediction",
+        "rhetoric_nonclaim",
+        "cannot_judge",
     }
     assert set(d["confidence"]) <= set(labels)
     assert all(0.0 <= v <= 1.0 for v in d["confidence"].values())
