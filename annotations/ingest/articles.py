@@ -37,7 +37,7 @@ from typing import Final
 from annotations.ingest.dates import find_date, parse_date_line
 from annotations.ingest.language import (
     detect_language,
-    paragraph_language,
+    paragraph_profile,
     script_language,
     unit_language,
 )
@@ -87,18 +87,18 @@ _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
 _DIGIT = re.compile(r"\d")
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.\-]*|[\u0621-\u064a][\u0621-\u064a\u064b-\u0652]*)$")
 _FOR_OUTLET = re.compile(r"\s+for\s+(?=\S)", re.IGNORECASE)
-_OPENERS: Final = "“«"
-_CLOSERS: Final = "”»"
+_QUOTE_OPENERS: Final = frozenset('“«"')
 _PUNCT_TO_SPACE = re.compile(r"[^\w\s]+")
 # Non-ASCII punctuation and invisible marks common in news text, blanked before hashing.
 _HASH_SPACES: Final = (
-    "\u201c", "\u201d", "\u2018", "\u2019", "\u00ab", "\u00bb", "\u2039", "\u203a",
-    "\u2013", "\u2014", "\u2026", "\u060c", "\u061b", "\u061f", "\u06d4", "\u00a0",
+    "\u00a0", "\u201c", "\u201d", "\u2018", "\u2019", "\u00ab", "\u00bb", "\u2039",
+    "\u203a", "\u2013", "\u2014", "\u2026", "\u060c", "\u061b", "\u061f", "\u06d4",
     "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u0640",
-    "\u00b7", "\u2022", "\u201e", "\u2032", "\u2033",
+    "\u00b7", "\u2022", "\u201e", "\u2032", "\u2033", "\u2010", "\u2011", "\u2012",
 )  # fmt: skip
 _ASCII_FOLD: Final = bytes(
-    b + 32 if 65 <= b <= 90 else 32 if chr(b) in string.punctuation else b for b in range(256)
+    b + 32 if 65 <= b <= 90 else 32 if chr(b) in string.punctuation + string.whitespace else b
+    for b in range(256)
 )
 # Lead bytes of scripts with letter case other than ASCII (Latin-1/Extended, Greek, Cyrillic,
 # Armenian): text holding them is case folded with str.casefold.
@@ -123,8 +123,8 @@ class _Draft:
     body_paras: int = 0
     first_body_unit: int = -1  # index in ``units`` of the first body paragraph's first unit
     first_body_para: int = -1  # index in ``paras`` of the first body paragraph
-    open_quote: bool = False
     prev_colon: bool = False
+    last_body: tuple[int, int] | None = None
     units: list[RawUnit] = field(default_factory=list)
     paras: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -143,7 +143,9 @@ def content_hash(texts: list[str]) -> str:
     first, and NFKC and Unicode case folding run only when the text needs them.
     """
     joined = "\n".join(texts)
-    if not joined.isascii():
+    if joined.isascii():
+        data = joined.encode("ascii")
+    else:
         for char in _HASH_SPACES:
             if char in joined:
                 joined = joined.replace(char, " ")
@@ -151,12 +153,11 @@ def content_hash(texts: list[str]) -> str:
             joined = unicodedata.normalize("NFKC", joined)
         data = joined.encode("utf-8", errors="surrogatepass")
         if data.translate(None, _DROP_NOT_CASED_LEADS):
-            joined = _PUNCT_TO_SPACE.sub(" ", joined.casefold())
-            data = joined.encode("utf-8", errors="surrogatepass")
-    else:
-        data = joined.encode("ascii")
-    normal = b" ".join(data.translate(_ASCII_FOLD).split())
-    return hashlib.sha256(normal).hexdigest()
+            data = _PUNCT_TO_SPACE.sub(" ", joined.casefold()).encode("utf-8", "surrogatepass")
+    data = data.translate(_ASCII_FOLD)
+    while b"  " in data:
+        data = data.replace(b"    ", b" ").replace(b"  ", b" ")
+    return hashlib.sha256(data.strip(b" ")).hexdigest()
 
 
 def segment_page(text: str) -> list[ArticleUnit]:
@@ -412,9 +413,9 @@ def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
     ptext = para.text
     if kind == "body" and d.dateline is None and d.body_paras < 2:
         start = _take_dateline(d, para)
-    if kind == "body" and ptext[0] in _OPENERS + '"' and (d.open_quote or d.prev_colon):
+    if kind == "body" and ptext[0] in _QUOTE_OPENERS and (d.prev_colon or _left_open(d, text)):
         kind = "quote_continuation"
-    language = "ar" if not ptext.isascii() and script_language(ptext) == "ar" else "en"
+    language = "ar" if not ptext.isascii() and _mostly_arabic(ptext) else "en"
     first = len(d.units)
     for s, e, defect in split_sentences(text, start, para.end, language):
         d.units.append((s, e, kind, defect))
@@ -428,10 +429,20 @@ def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
     d.paras.append((para.start, para.end, kind))
     d.has_body = True
     d.header = False
-    opens = sum(ptext.count(c) for c in _OPENERS)
-    closes = sum(ptext.count(c) for c in _CLOSERS)
-    d.open_quote = opens > closes
-    d.prev_colon = ptext.endswith(":")
+    d.last_body = (para.start, para.end)
+    d.prev_colon = ptext[-1] == ":"
+
+
+def _left_open(d: _Draft, text: str) -> bool:
+    """Did the previous body paragraph leave a quotation open (a multi-paragraph quote)?"""
+    if d.last_body is None:
+        return False
+    previous = text[d.last_body[0] : d.last_body[1]]
+    return previous.count("“") + previous.count("«") > previous.count("”") + previous.count("»")
+
+
+def _mostly_arabic(text: str) -> bool:
+    return script_language(text) == "ar"
 
 
 def _take_dateline(d: _Draft, para: Para) -> int:
@@ -494,11 +505,14 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     if d.language:
         art_lang = d.language
     else:
-        sample = " ".join(body)[:2000] if body else " ".join(text[s:e] for s, e, _, _ in units)
-        art_lang = detect_language(sample[:2000])
-    paragraphs = [
-        ParagraphUnit(s, e, kind, paragraph_language(text[s:e], art_lang)) for s, e, kind in d.paras
-    ]
+        sample = " ".join(body[:8]) if body else " ".join(text[s:e] for s, e, _, _ in units[:8])
+        art_lang = detect_language(sample[:800])
+    paragraphs: list[ParagraphUnit] = []
+    mixed: list[bool] = []
+    for s, e, kind in d.paras:
+        lang, is_mixed = paragraph_profile(text[s:e], art_lang)
+        paragraphs.append(ParagraphUnit(s, e, kind, lang))
+        mixed.append(is_mixed)
     sentences: list[SentenceUnit] = []
     append = sentences.append
     p = 0
@@ -506,14 +520,13 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     for s, e, kind, defect in units:
         while p < n_paras and paragraphs[p].end <= s:
             p += 1
-        para = paragraphs[p] if p < n_paras and paragraphs[p].start <= s else None
         piece = text[s:e]
-        if para is None:
-            lang = unit_language(piece, art_lang)
-        elif para.start == s and para.end == e:
-            lang = para.language
+        if p < n_paras and paragraphs[p].start <= s:
+            lang = paragraphs[p].language
+            if mixed[p]:
+                lang = unit_language(piece, lang)
         else:
-            lang = unit_language(piece, para.language)
+            lang = unit_language(piece, art_lang)
         append(SentenceUnit(s, e, lang, kind, defect, claim_likelihood(piece, kind, defect)))
     published = d.published
     if published is None and d.title:

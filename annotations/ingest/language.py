@@ -96,6 +96,7 @@ _ARABIC_LEADS = bytes((0xD8, 0xD9, 0xDA, 0xDB, 0xDD))  # U+0600-06FF, U+0750-077
 _OTHER_LEADS = bytes(range(0xCD, 0xD8)) + bytes((0xDC, 0xDE, 0xDF)) + bytes(range(0xE3, 0xEA))
 _DROP_NOT_LATIN = _delete_all_but(_ASCII_LETTERS + _LATIN_LEADS)
 _DROP_NOT_ARABIC = _delete_all_but(_ARABIC_LEADS)
+_DROP_NOT_LATIN_LEADS = _delete_all_but(_LATIN_LEADS)
 _DROP_NOT_OTHER = _delete_all_but(_OTHER_LEADS)
 
 
@@ -107,14 +108,22 @@ def script_counts(text: str) -> tuple[int, int, int]:
     punctuation (، ؛ ؟) shares the Arabic lead bytes; that only tilts mixed
     text toward Arabic by a few characters.
     """
+    return _counts(text)[:3]
+
+
+def _counts(text: str) -> tuple[int, int, int, int]:
+    """``(latin, arabic, other, accented)``: ``accented`` = non-ASCII Latin letters."""
     if text.isascii():
-        data = text.encode("ascii")
-        return len(data.translate(None, _DROP_NOT_LATIN)), 0, 0
+        if len(text) >= 2 * MIN_LETTERS:  # enough letters either way: skip counting
+            return len(text), 0, 0, 0
+        return len(text.encode("ascii").translate(None, _DROP_NOT_LATIN)), 0, 0, 0
     data = text.encode("utf-8", errors="surrogatepass")
+    accented = len(data.translate(None, _DROP_NOT_LATIN_LEADS))
     return (
         len(data.translate(None, _DROP_NOT_LATIN)),
         len(data.translate(None, _DROP_NOT_ARABIC)),
         len(data.translate(None, _DROP_NOT_OTHER)),
+        accented,
     )
 
 
@@ -159,29 +168,50 @@ def _looks_english(text: str) -> bool:
 
 
 def paragraph_language(text: str, article_language: str) -> str:
-    """Language of a paragraph inside an article whose language is known.
+    """Language of a paragraph inside an article whose language is known."""
+    return paragraph_profile(text, article_language)[0]
+
+
+def paragraph_profile(text: str, article_language: str) -> tuple[str, bool]:
+    """``(language, mixed)`` of a paragraph inside an article whose language is known.
 
     Short paragraphs inherit; a paragraph in another script than the article
-    is identified on its own; a long Latin paragraph of an English article is
-    checked for English function words and sent to fastText only without them.
+    is identified on its own; a Latin paragraph with accented letters in an
+    English article is checked for English function words and sent to fastText
+    only without them (pure-ASCII paragraphs of an English article are
+    English).  ``mixed`` tells that letters of more than one script occur, so
+    that its units need their own check.
     """
-    script = script_language(text)
-    if script is None:
-        return article_language
-    latin, arabic, other = script_counts(text)
-    if latin + arabic + other < MIN_LETTERS:
-        return article_language
-    if script == "ar":
-        return "ar"
-    if script == "other":
-        return _model_or(text, article_language)
+    if text.isascii():
+        if len(text) < 2 * MIN_LETTERS and _counts(text)[0] < MIN_LETTERS:
+            return article_language, False
+        if article_language in ("ar", UNDETERMINED):
+            return detect_language(text, default="en"), False
+        return article_language, False
+    data = text.encode("utf-8", errors="surrogatepass")
+    arabic = len(data.translate(None, _DROP_NOT_ARABIC))
+    other = len(data.translate(None, _DROP_NOT_OTHER))
+    latin = len(data.translate(None, _DROP_NOT_LATIN))
+    total = latin + arabic + other
+    mixed = (arabic > 0 and latin + other > 0) or (other > 0 and latin > 0)
+    if total < MIN_LETTERS:
+        return article_language, mixed
+    if arabic * 2 >= total:
+        return "ar", mixed
+    if other * 2 >= total:
+        return _model_or(text, article_language), mixed
     if article_language == "ar" or article_language == UNDETERMINED:
-        return detect_language(text, default="en")
-    if article_language == "en" and len(text) >= 120 and not _looks_english(text):
+        return detect_language(text, default="en"), mixed
+    if (
+        article_language == "en"
+        and len(text) >= 120
+        and data.translate(None, _DROP_NOT_LATIN_LEADS)  # accented Latin letters
+        and not _looks_english(text)
+    ):
         guess = fasttext_language(text)
         if guess and guess[1] >= _MIN_CONFIDENCE and guess[0] not in ("ar", "en"):
-            return guess[0]
-    return article_language
+            return guess[0], mixed
+    return article_language, mixed
 
 
 def unit_language(text: str, paragraph_language: str) -> str:

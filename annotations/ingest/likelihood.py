@@ -16,8 +16,8 @@ from typing import Final
 _KIND_BASE: Final = {
     "body": 0.55,
     "quote_continuation": 0.55,
-    "list_item": 0.2,
-    "headline": 0.3,
+    "list_item": 0.25,
+    "headline": 0.4,
     "subheading": 0.15,
     "caption": 0.08,
     "byline": 0.02,
@@ -27,26 +27,41 @@ _KIND_BASE: Final = {
 }
 _FIXED_KINDS: Final = frozenset({"byline", "dateline", "boilerplate", "cross_link"})
 _CLOSING: Final = frozenset('.”"’»)')
-
+_CUE_KINDS: Final = frozenset({"body", "quote_continuation"})
 _DIGIT = re.compile(r"[0-9٠-٩]")
-_INNER_CAPITAL = re.compile(r" [A-Z][a-z]")
+# Cue words, matched as whitespace-separated tokens (one C-level set intersection per unit),
+# with trailing punctuation and, for Arabic, the conjunctions و / ف attached.
 _REPORTING, _EVENT, _OPINION = 1, 2, 4
-_WORDS = (
-    (_REPORTING, "said says told report reported reports announced announces claimed claims denied"
-     " confirmed confirms stated declared added noted stressed affirmed revealed admitted"
-     " according قال أكد اكد أعلن اعلن ذكر ذكرت أفاد افاد نفى بحسب وفق أضاف صرح كشف أعلنت"),
-    (_EVENT, "killed killing captured capturing launched launches attacked attacks seized seizes"
-     " struck destroyed destroys liberated liberates wounded injured injuries arrested arrests"
-     " fired shelled shells withdrew withdrawn deployed deploys intercepted bombed bombs"
-     " encircled encircles advanced advances carried took was were has have had قتل قتلى"
-     " استهدف سيطر سيطرت أطلق هاجم دمر حرر حررت أصيب اعتقل قصف تمكن أسقط انسحب"),
-    (_OPINION, "should must perhaps think believe hope opinion i'll i’ll"
-     " أعتقد برأيي رأيي ينبغي يجب"),
+_CUE_WORDS: Final = (
+    (_REPORTING, "said says told according reported reports announced claimed claims denied"
+     " confirmed stated declared added noted stressed affirmed revealed admitted"
+     " قال أكد اكد أعلن اعلن ذكر ذكرت أفاد افاد نفى بحسب وفق أضاف صرح كشف أعلنت"),
+    (_EVENT, "killed captured launched attacked seized struck destroyed liberated wounded"
+     " injured arrested fired shelled withdrew deployed intercepted bombed encircled advanced"
+     " carried took was were has had have قتل قتلى استهدف سيطر سيطرت أطلق هاجم دمر حرر أصيب"
+     " اعتقل قصف أسقط انسحب"),
+    (_OPINION, "should must perhaps think believe hope opinion I'll I’ll أعتقد برأيي ينبغي يجب"),
 )  # fmt: skip
-_CATEGORY: Final = {w: cat for cat, words in _WORDS for w in words.split()}
-_PROCLITICS: Final = ("و", "ف")
-_PUNCT: Final = (",", ".", "”", "“", '"', "’s", ";", ":", "(", ")", "،", "«", "»")
-_HEAD_CHARS: Final = 300
+_ATTACHED: Final = ("", ",", ".", ":", ";", "”", '"', ".”", ",”", "’", "،", ")")
+
+
+def _cue_table() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for flag, words in _CUE_WORDS:
+        for word in words.split():
+            if word.isascii():
+                forms = [word, word[:1].upper() + word[1:]]
+            else:
+                forms = [word, "و" + word, "ف" + word]
+            for form in forms:
+                for tail in _ATTACHED:
+                    table[form + tail] = table.get(form + tail, 0) | flag
+    return table
+
+
+_CUES: Final = _cue_table()
+_CUE_SET: Final = frozenset(_CUES)
+_HEAD_CHARS: Final = 240
 
 
 def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> float:
@@ -56,11 +71,11 @@ def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> fl
         return base
     if unit_defect == "artifact":
         return 0.01
-    words = text.count(" ") + 1
+    n = len(text)
     score = base
-    if words < 4:
+    if n < 25:
         score -= 0.3
-    elif words < 7:
+    elif n < 45:
         score -= 0.12
     last = text[-1]
     if last == "?" or last == "؟":
@@ -69,32 +84,24 @@ def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> fl
         score -= 0.1
     elif last not in _CLOSING and (unit_kind == "body" or unit_kind == "quote_continuation"):
         score -= 0.05
-    head = text[:_HEAD_CHARS]
-    low = head.lower()
-    for mark in _PUNCT:
-        if mark in low:
-            low = low.replace(mark, " ")
-    flags = 0
-    get = _CATEGORY.get
-    for word in low.split():
-        cat = get(word)
-        if cat is None and word[0] in _PROCLITICS:
-            cat = get(word[1:])
-        if cat is not None:
-            flags |= cat
-    reporting = flags & _REPORTING
-    event = flags & _EVENT
-    opinion = flags & _OPINION
+    if unit_kind not in _CUE_KINDS:
+        # headings, captions, list items: their shape says enough
+        return round(min(1.0, max(0.0, score)), 3)
+    head = text if n <= _HEAD_CHARS else text[:_HEAD_CHARS]
     if _DIGIT.search(head) is not None:
         score += 0.1
-    if reporting:
+    flags = 0
+    for word in _CUE_SET.intersection(head.split()):
+        flags |= _CUES[word]
+    if flags & _REPORTING:
         score += 0.1
-    if event:
+    if flags & _EVENT:
         score += 0.12
-    if len(_INNER_CAPITAL.findall(head)) >= 2:
-        score += 0.06
-    if opinion:
+    if flags & _OPINION:
         score -= 0.15
+    rest = head[1:]
+    if rest.lower() != rest:  # capitals after the first letter: names, places
+        score += 0.06
     if unit_defect == "fragment":
         score *= 0.7
     elif unit_defect == "truncated":

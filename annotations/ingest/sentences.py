@@ -23,6 +23,7 @@ Sentences never include surrounding whitespace.  Newlines inside a region
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -50,7 +51,7 @@ _NUMBER_ABBREVIATIONS: Final = frozenset(_SPACE.split("No Nos no nos Art art Sec
 _SOFT_BREAK = re.compile(r"[,،;؛:]\s")
 _OPENERS: Final = frozenset("“‘«\"'‹")
 _QUOTE_CHARS = re.compile('[“”"«»]')
-_QUOTES_TO_SPACE: Final = str.maketrans(dict.fromkeys('“”"«»', " "))
+_QUOTE_MARKS: Final = ("“", "”", '"', "«", "»")
 # A sentence end inside a span (before a capital or an Arabic letter).
 _INNER_END = re.compile(r"[.!?؟][”’\"»]?\s+[“\"«‘]?[A-Z\u0621-\u064A]")
 
@@ -86,10 +87,14 @@ def _chunk_end(text: str, pos: int, stop: int) -> int:
 
 def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
     chunk = text[a:b]
-    if "\n" in chunk or "\r" in chunk or "\u2028" in chunk or "\u2029" in chunk:
+    if (
+        "\n" in chunk
+        or "\r" in chunk
+        or (not chunk.isascii() and ("\u2028" in chunk or "\u2029" in chunk))
+    ):
         chunk = chunk.translate(_NL_TO_SPACE)
     refined = _base_split(chunk, lang)
-    if _QUOTE_CHARS.search(chunk) is not None:
+    if (not chunk.isascii() or '"' in chunk) and _QUOTE_CHARS.search(chunk) is not None:
         quoted: list[tuple[int, int]] = []
         for i, j in refined:
             if _QUOTE_CHARS.search(chunk, i, j) and _INNER_END.search(chunk, i, j):
@@ -98,29 +103,39 @@ def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
                 quoted.append((i, j))
         refined = quoted
     glued = _glue_points(chunk, lang)
+    if glued:
+        refined = _cut_at(refined, glued)
     prev_end = -1
-    for i, j in refined:
-        pieces = [i, j]
-        if glued:
-            inner = [g for g in glued if i < g < j]
-            if inner:
-                pieces = [i, *inner, j]
-        for k in range(len(pieces) - 1):
-            s, e = pieces[k], pieces[k + 1]
-            seg = chunk[s:e]
-            stripped = seg.strip()
-            if not stripped:
-                continue
-            s += len(seg) - len(seg.lstrip())
-            e = s + len(stripped)
-            defect = "none"
-            if s == prev_end and _is_glued(chunk, s):
-                defect = "glued"
-                if out and out[-1][1] == a + s:
-                    ps, pe, _ = out[-1]
-                    out[-1] = (ps, pe, "glued")
-            out.append((a + s, a + e, defect))
-            prev_end = e
+    append = out.append
+    for s, e in refined:
+        seg = chunk[s:e]
+        if seg[-1:].isspace():
+            seg = seg.rstrip()
+            e = s + len(seg)
+        if seg[:1].isspace():
+            stripped = seg.lstrip()
+            s = e - len(stripped)
+            seg = stripped
+        if not seg:
+            continue
+        if s == prev_end and _is_glued(chunk, s):
+            if out and out[-1][1] == a + s:
+                ps, pe, _ = out[-1]
+                out[-1] = (ps, pe, "glued")
+            append((a + s, a + e, "glued"))
+        else:
+            append((a + s, a + e, "none"))
+        prev_end = e
+
+
+def _cut_at(spans: list[tuple[int, int]], points: list[int]) -> list[tuple[int, int]]:
+    """Split spans at the given offsets (glued sentence boundaries)."""
+    out: list[tuple[int, int]] = []
+    for i, j in spans:
+        inner = [g for g in points if i < g < j]
+        edges = [i, *inner, j]
+        out.extend(itertools.pairwise(edges))
+    return out
 
 
 def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
@@ -153,7 +168,10 @@ def _split_quoted(chunk: str, i: int, j: int, lang: str) -> list[tuple[int, int]
     a piece starting in lower case (``“Is it?” she asked``) is joined back, and
     an opening quotation mark left at the end of a piece moves to the next one.
     """
-    sub = chunk[i:j].translate(_QUOTES_TO_SPACE)
+    sub = chunk[i:j]
+    for mark in _QUOTE_MARKS:
+        if mark in sub:
+            sub = sub.replace(mark, " ")
     pieces: list[list[int]] = []
     for s, e in _base_split(sub, lang):
         lead = sub[s:e].lstrip()
@@ -246,13 +264,19 @@ def _rejoin(text: str, spans: list[Span]) -> list[Span]:
 
 def _ends_with_abbreviation(text: str, ps: int, pe: int, next_first: str) -> bool:
     space = text.rfind(" ", max(ps, pe - 16), pe)
-    word = text[(space + 1 if space >= 0 else ps) : pe - 1].lstrip("(")
+    word = text[(space + 1 if space >= 0 else ps) : pe - 1]
+    if len(word) > 7:
+        return False
+    if word[:1] == "(":
+        word = word[1:]
     if word in _ABBREVIATIONS:
         return True
     if word in _NUMBER_ABBREVIATIONS and next_first.isdigit():
         return True
-    # initials and one-letter titles: "R.", "د.", "أ.د."
-    return bool(word) and all(len(part) == 1 and part.isalpha() for part in word.split("."))
+    if len(word) == 1:  # an initial or a one-letter title: "R.", "د."
+        return word.isalpha()
+    # dotted initials: "أ.د.", "U.S."
+    return "." in word and all(len(part) == 1 and part.isalpha() for part in word.split("."))
 
 
 def _limit_length(text: str, spans: list[Span]) -> list[Span]:
