@@ -23,6 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotations.pairing.candidates import ClaimInfo
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "pairing"
@@ -105,8 +107,29 @@ def _articles(sample: str, articles: list[dict[str, Any]]) -> dict[str, list[str
     }
 
 
-def load_probe(probe_path: Path | None = None, sample_path: Path | None = None) -> Probe:
-    """The pool of claims and the labels; raises if a probe text is not a pool sentence."""
+_EMBEDDINGS: dict[str, np.ndarray] = {}
+
+
+def _with_embeddings(pool: list[ClaimInfo]) -> list[ClaimInfo]:
+    """The pool with sentence vectors attached (computed once per process and text)."""
+    from dataclasses import replace
+
+    from annotations.pairing import encoder
+
+    missing = sorted({c.text for c in pool if c.text not in _EMBEDDINGS})
+    if missing:
+        _EMBEDDINGS.update(zip(missing, encoder.encode(missing), strict=True))
+    return [replace(c, embedding=_EMBEDDINGS[c.text]) for c in pool]
+
+
+def load_probe(
+    probe_path: Path | None = None, sample_path: Path | None = None, embed: bool = True
+) -> Probe:
+    """The pool of claims and the labels; raises if a probe text is not a pool sentence.
+
+    With ``embed`` the claims carry their sentence vectors (memoised per process, so the
+    quality test and :func:`~annotations.pairing.calibration.fit_calibration` encode once).
+    """
     spec = json.loads((probe_path or PROBE_PATH).read_text(encoding="utf-8"))
     sample = (sample_path or SAMPLE_PATH).read_text(encoding="utf-8")
     articles = {a["id"]: a for a in spec["articles"]}
@@ -151,6 +174,8 @@ def load_probe(probe_path: Path | None = None, sample_path: Path | None = None) 
             event_of[cid] = event["id"]
         unsure[event["id"]] = {resolve(ref) for ref in event.get("unsure", [])}
     negatives = [(resolve(n["a"]), resolve(n["b"])) for n in spec.get("negatives", [])]
+    if embed:
+        pool = _with_embeddings(pool)
     probe = Probe(pool, events, event_of, unsure, negatives, synthetic, articles)
     probe.by_id = {c.id: c for c in pool}
     return probe
@@ -192,9 +217,9 @@ def recall_at_k(
         lang = probe.by_id[cid].language
 
         def keep(other: str, cid: str = cid, lang: str = lang) -> bool:
-            if cross_language is not None:
-                if (probe.by_id[other].language != lang) != cross_language:
-                    return False
+            other_language = probe.by_id[other].language != lang
+            if cross_language is not None and other_language != cross_language:
+                return False
             if synthetic is not None:
                 involves = cid in probe.synthetic or other in probe.synthetic
                 if involves != synthetic:
@@ -222,7 +247,7 @@ def pair_recall(
     """Share of true same-event pairs (different outlet groups) present in ``pairs``."""
     found = {frozenset((p.a, p.b)) for p in pairs}
     true = total = 0
-    for event, members in probe.events.items():
+    for members in probe.events.values():
         for x in members:
             for y in probe.partners(x):
                 if x >= y:

@@ -227,7 +227,7 @@ def extract_numbers(text: str) -> list[float]:
             continue
         raw = m[1].replace(",", "")
         value = float(raw)
-        if "." not in raw and len(raw) == 4 and 1900 <= value <= 2100 and m.end(1) == m.end():
+        if m[1].isdigit() and len(raw) == 4 and 1900 <= value <= 2100 and m.end(1) == m.end():
             continue  # a year
         end = m.end()
         scale = _WORD_RE.match(work, end + 1) if end < len(work) and work[end] == " " else None
