@@ -37,8 +37,8 @@ from typing import Final
 from annotations.ingest.dates import find_date, parse_date_line
 from annotations.ingest.language import (
     detect_language,
+    mostly_arabic,
     paragraph_profile,
-    script_language,
     unit_language,
 )
 from annotations.ingest.likelihood import claim_likelihood
@@ -415,7 +415,7 @@ def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
         start = _take_dateline(d, para)
     if kind == "body" and ptext[0] in _QUOTE_OPENERS and (d.prev_colon or _left_open(d, text)):
         kind = "quote_continuation"
-    language = "ar" if not ptext.isascii() and _mostly_arabic(ptext) else "en"
+    language = "ar" if mostly_arabic(ptext) else "en"
     first = len(d.units)
     for s, e, defect in split_sentences(text, start, para.end, language):
         d.units.append((s, e, kind, defect))
@@ -439,10 +439,6 @@ def _left_open(d: _Draft, text: str) -> bool:
         return False
     previous = text[d.last_body[0] : d.last_body[1]]
     return previous.count("“") + previous.count("«") > previous.count("”") + previous.count("»")
-
-
-def _mostly_arabic(text: str) -> bool:
-    return script_language(text) == "ar"
 
 
 def _take_dateline(d: _Draft, para: Para) -> int:

@@ -127,6 +127,14 @@ def _counts(text: str) -> tuple[int, int, int, int]:
     )
 
 
+def mostly_arabic(text: str) -> bool:
+    """Cheap test: do Arabic letters make up about half of the text or more?"""
+    if text.isascii():
+        return False
+    data = text.encode("utf-8", errors="surrogatepass")
+    return len(data.translate(None, _DROP_NOT_ARABIC)) * 5 >= 2 * len(text)
+
+
 def script_language(text: str) -> str | None:
     """``ar``, ``latin``, ``other`` by majority script, or None without letters."""
     latin, arabic, other = script_counts(text)

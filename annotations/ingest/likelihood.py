@@ -28,7 +28,8 @@ _KIND_BASE: Final = {
 _FIXED_KINDS: Final = frozenset({"byline", "dateline", "boilerplate", "cross_link"})
 _CLOSING: Final = frozenset('.”"’»)')
 _CUE_KINDS: Final = frozenset({"body", "quote_continuation"})
-_DIGIT = re.compile(r"[0-9٠-٩]")
+_DIGIT = re.compile(r"[0-9]")
+_ARABIC_DIGIT = re.compile(r"[٠-٩]")
 # Cue words, matched as whitespace-separated tokens (one C-level set intersection per unit),
 # with trailing punctuation and, for Arabic, the conjunctions و / ف attached.
 _REPORTING, _EVENT, _OPINION = 1, 2, 4
@@ -88,7 +89,9 @@ def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> fl
         # headings, captions, list items: their shape says enough
         return round(min(1.0, max(0.0, score)), 3)
     head = text if n <= _HEAD_CHARS else text[:_HEAD_CHARS]
-    if _DIGIT.search(head) is not None:
+    if _DIGIT.search(head) is not None or (
+        not head.isascii() and _ARABIC_DIGIT.search(head) is not None
+    ):
         score += 0.1
     flags = 0
     for word in _CUE_SET.intersection(head.split()):
