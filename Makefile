@@ -55,6 +55,7 @@ bench: $(STAMP)
 remigrate: $(STAMP)
 	rm -f annotations/migrations/0001_initial.py
 	DEBUG=1 $(PY) manage.py makemigrations annotations --name initial
+	$(VENV)/bin/ruff format annotations/migrations
 
 clean:
 	rm -rf $(VENV) var test-artifacts

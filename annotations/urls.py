@@ -19,6 +19,7 @@ FEATURES = (
     "progress",
     "registry",
     "agreement_pages",
+    "suggestions",
 )
 
 

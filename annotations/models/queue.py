@@ -87,6 +87,11 @@ class Item(models.Model):
                 name="item_expiring",
             ),
             models.Index(fields=["project", "status", "uncertainty"], name="item_review"),
+            models.Index(
+                fields=["project", "kind", "-uncertainty", "order_key"],
+                condition=Q(status="open"),
+                name="item_open_uncertain",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -456,7 +456,7 @@ def _write(
     for i in range(0, len(claims), BATCH):
         batch = claims[i : i + BATCH]
         claims_insert(batch)
-        items_create_for_claims(project=project, claims=batch)
+        items_create_for_claims(project=project, claims=batch, fresh=True)
         report(0.7 + 0.3 * (i + len(batch)) / total, f"{name}: writing claims")
     summary["claims"] = len(claims)
     _count_named_sources(project, claims)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from django.db import connection
+from django.utils import timezone
+
 from ..models import Claim, ClaimPair, Item, Project
 
 
@@ -26,12 +29,19 @@ def claim_is_queued(project: Project, likelihood: float) -> bool:
     return True
 
 
-def items_create_for_claims(*, project: Project, claims: Iterable[Claim]) -> int:
-    """One item per claim (idempotent: claims that already have an item are skipped)."""
+def items_create_for_claims(
+    *, project: Project, claims: Iterable[Claim], fresh: bool = False
+) -> int:
+    """One item per claim (idempotent: claims that already have an item are skipped).
+
+    `fresh=True` says the claims were just inserted in this transaction, so none can have an
+    item yet: the check is skipped and, on PostgreSQL, the rows are sent with COPY."""
     claims = list(claims)
-    have = set(
-        Item.objects.filter(claim__in=[c.pk for c in claims]).values_list("claim_id", flat=True)
-    )
+    have: set[int] = set()
+    if not fresh:
+        have = set(
+            Item.objects.filter(claim__in=[c.pk for c in claims]).values_list("claim_id", flat=True)
+        )
     rows = [
         Item(
             project=project,
@@ -48,8 +58,35 @@ def items_create_for_claims(*, project: Project, claims: Iterable[Claim]) -> int
         for claim in claims
         if claim.pk not in have
     ]
-    Item.objects.bulk_create(rows, batch_size=2000)
+    if fresh and connection.vendor == "postgresql":
+        _copy_items(rows)
+    else:
+        Item.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def _copy_items(rows: list[Item]) -> None:
+    """COPY new claim items in one round trip (several times faster than INSERT)."""
+    if not rows:
+        return
+    columns = [
+        "project_id", "kind", "claim_id", "k", "n_done", "n_leased", "status", "order_key",
+        "uncertainty", "is_gold", "version", "created_at",
+    ]  # fmt: skip
+    now = timezone.now()
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = connection.ops.quote_name(Item._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for item in rows:
+            copy.write_row(
+                (
+                    item.project_id, item.kind, item.claim_id, item.k, 0, 0, item.status,
+                    item.order_key, 0.0, False, 0, now,
+                )
+            )  # fmt: skip
 
 
 def items_create_for_pairs(*, project: Project, pairs: Iterable[ClaimPair]) -> int:

@@ -98,11 +98,12 @@ def _replay(idempotency_key: str, assignment: Assignment, user: Any) -> Label | 
 
 def on_item_complete(item: Item) -> None:
     """Call point when an item received its k-th label (item row locked, inside the
-    transaction). For now the item goes to review; the adjudication service hooks in here
-    (auto-settle when every annotator agrees, aggregation)."""
+    transaction). Adjudication decides: auto-settle when the project allows it and every
+    annotator agrees, else the review queue with a first uncertainty estimate."""
+    from .adjudication import item_complete
+
     if item.status in (Item.Status.OPEN, Item.Status.FULL):
-        item.status = Item.Status.REVIEW
-        item.save(update_fields=["status"])
+        item_complete(item=item)
 
 
 def label_submit(
