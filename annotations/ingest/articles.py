@@ -26,15 +26,13 @@ unit, trailing "Related News" lines included.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import string
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
 from annotations.ingest.dates import find_date, parse_date_line
+from annotations.ingest.hashing import content_hash
 from annotations.ingest.language import (
     detect_language,
     mostly_arabic,
@@ -88,21 +86,6 @@ _DIGIT = re.compile(r"\d")
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.\-]*|[\u0621-\u064a][\u0621-\u064a\u064b-\u0652]*)$")
 _FOR_OUTLET = re.compile(r"\s+for\s+(?=\S)", re.IGNORECASE)
 _QUOTE_OPENERS: Final = frozenset('“«"')
-_PUNCT_TO_SPACE = re.compile(r"[^\w\s]+")
-# Non-ASCII punctuation and invisible marks common in news text, blanked before hashing.
-_HASH_SPACES: Final = (
-    "\u00a0", "\u201c", "\u201d", "\u2018", "\u2019", "\u00ab", "\u00bb", "\u2039",
-    "\u203a", "\u2013", "\u2014", "\u2026", "\u060c", "\u061b", "\u061f", "\u06d4",
-    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u0640",
-    "\u00b7", "\u2022", "\u201e", "\u2032", "\u2033", "\u2010", "\u2011", "\u2012",
-)  # fmt: skip
-_ASCII_FOLD: Final = bytes(
-    b + 32 if 65 <= b <= 90 else 32 if chr(b) in string.punctuation + string.whitespace else b
-    for b in range(256)
-)
-# Lead bytes of scripts with letter case other than ASCII (Latin-1/Extended, Greek, Cyrillic,
-# Armenian): text holding them is case folded with str.casefold.
-_DROP_NOT_CASED_LEADS: Final = bytes(b for b in range(256) if not 0xC3 <= b <= 0xD5)
 
 
 @dataclass
@@ -131,33 +114,6 @@ class _Draft:
     def line(self, para: Para, kind: str, defect: str = "none") -> None:
         self.units.append((para.start, para.end, kind, defect))
         self.paras.append((para.start, para.end, kind))
-
-
-def content_hash(texts: list[str]) -> str:
-    """sha256 of the normalised claim-bearing text of an article.
-
-    Normalisation: NFKC, case folded, punctuation replaced by spaces, whitespace
-    collapsed; so ``said.He`` / ``said. He``, curly / straight quotes, NBSP /
-    space and upper / lower case hash alike.  Made fast for large imports: ASCII
-    is folded with one byte table; common non-ASCII punctuation is replaced
-    first, and NFKC and Unicode case folding run only when the text needs them.
-    """
-    joined = "\n".join(texts)
-    if joined.isascii():
-        data = joined.encode("ascii")
-    else:
-        for char in _HASH_SPACES:
-            if char in joined:
-                joined = joined.replace(char, " ")
-        if not unicodedata.is_normalized("NFKC", joined):
-            joined = unicodedata.normalize("NFKC", joined)
-        data = joined.encode("utf-8", errors="surrogatepass")
-        if data.translate(None, _DROP_NOT_CASED_LEADS):
-            data = _PUNCT_TO_SPACE.sub(" ", joined.casefold()).encode("utf-8", "surrogatepass")
-    data = data.translate(_ASCII_FOLD)
-    while b"  " in data:
-        data = data.replace(b"    ", b" ").replace(b"  ", b" ")
-    return hashlib.sha256(data.strip(b" ")).hexdigest()
 
 
 def segment_page(text: str) -> list[ArticleUnit]:
