@@ -32,7 +32,7 @@ The rules follow label-schema.md, family A:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from itertools import islice
 from types import MappingProxyType
@@ -436,7 +436,21 @@ def _complement_ok(text: str, cue_word: str, cue_end: int) -> bool:
     return bool(_BARE_CLAUSE.match(nxt))
 
 
-def _frames_en(text: str, quotes: list[Span], kinds: Set[str] = _ALL_KINDS) -> _Frame | None:
+def _cue_matches(text: str, start: int, cue_pos: list[int] | None) -> Iterator[re.Match[str]]:
+    """Cue matches from ``start``: re-anchored at the trigger scan's positions when known."""
+    if cue_pos is None:
+        yield from _EN_CUE.finditer(text, start)
+        return
+    for pos in cue_pos:
+        if pos >= start:
+            m = _EN_CUE.match(text, pos)
+            if m:
+                yield m
+
+
+def _frames_en(
+    text: str, quotes: list[Span], kinds: Set[str] = _ALL_KINDS, cue_pos: list[int] | None = None
+) -> _Frame | None:
     start = _main_start(text)
     m = _HEADLINE_TO.match(text) if ":" in text[:64] else None
     if m and not inside(m.start(), quotes):
@@ -446,7 +460,7 @@ def _frames_en(text: str, quotes: list[Span], kinds: Set[str] = _ALL_KINDS) -> _
     if m:
         return _according(text, m, "according_initial", 0.9)
     # preverbal: the first cue whose subject is the clause subject
-    for m in _EN_CUE.finditer(text, start) if "cue" in kinds else ():
+    for m in _cue_matches(text, start, cue_pos) if "cue" in kinds else ():
         if inside(m.start(), quotes):
             continue
         q_end = max((e for s, e in quotes if e <= m.start()), default=start)
@@ -525,20 +539,27 @@ def _in_relative(before: str) -> bool:
 
 def _suggest_en(text: str, registry: Mapping[str, str] | None) -> AttributionSuggestion:
     kinds: set[str] = set()
+    cue_pos: list[int] = []
     for m in _EN_TRIGGER.finditer(text):
-        kinds |= _KINDS.get(m.group(), _QUOTE_KIND)
+        k = _KINDS.get(m.group(), _QUOTE_KIND)
+        kinds |= k
+        if "cue" in k:
+            cue_pos.append(m.start())
     if not kinds and ":" not in text[:64]:
         fw = _FIRST_WORD.match(text)
         if not (fw and fw.group(2)[0].islower() and len(fw.group(2)) > 1 and not fw.group(1)):
             return _NO_FRAME
-    return _suggest_en_full(text, registry, kinds)
+    return _suggest_en_full(text, registry, kinds, cue_pos)
 
 
 def _suggest_en_full(
-    text: str, registry: Mapping[str, str] | None, kinds: Set[str] = _ALL_KINDS
+    text: str,
+    registry: Mapping[str, str] | None,
+    kinds: Set[str] = _ALL_KINDS,
+    cue_pos: list[int] | None = None,
 ) -> AttributionSuggestion:
     quotes = quote_regions(text) if "q" in kinds else []
-    frame = _frames_en(text, quotes, kinds)
+    frame = _frames_en(text, quotes, kinds, cue_pos)
     stripped = text.lstrip()
     if frame is None:
         covered = sum(e - s for s, e in quotes)

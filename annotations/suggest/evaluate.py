@@ -154,6 +154,43 @@ def throughput(
     return result
 
 
+def classifier_report(
+    records: list[dict[str, Any]], seed: int = 0, use_embeddings: bool = False, batch: int = 10
+) -> dict[str, Any]:
+    """The trained classifier on the same sample: fit on the dev half, score the test
+    half (against the rules on that half), a cross-validated learning curve, and the
+    uncertainty-sampling simulation over all units."""
+    from . import classifier as clf
+
+    texts = [r["text"] for r in records]
+    labels = [r["verifiability"] for r in records]
+    emb = clf.embed(texts) if use_embeddings else None
+    dev = [i for i, r in enumerate(records) if r["split"] == "dev"]
+    test = [i for i, r in enumerate(records) if r["split"] == "test"]
+    model = clf.train_verifiability(
+        [texts[i] for i in dev], [labels[i] for i in dev],
+        embeddings=None if emb is None else emb[dev], seed=seed,
+    )  # fmt: skip
+    pred = model.predict([texts[i] for i in test], None if emb is None else emb[test])
+    out: dict[str, Any] = {"calibrated": model.calibrated, "train_units": len(dev)}
+    for lang in ("en", "ar", "all"):
+        idx = [k for k, i in enumerate(test) if lang == "all" or records[i]["language"] == lang]
+        gold = [labels[test[k]] for k in idx]
+        rules = [
+            suggest_labels(texts[test[k]], records[test[k]]["language"]).labels["verifiability"]
+            for k in idx
+        ]
+        out[f"test_macro_f1_{lang}"] = {
+            "classifier": macro_f1(gold, [pred[k] for k in idx]),
+            "rules": macro_f1(gold, rules),
+        }
+    out["learning_curve"] = clf.learning_curve(texts, labels, [25, 50, 100, 150, 200], seed=seed)
+    out["uncertainty_sampling"] = clf.simulate_uncertainty_sampling(
+        texts, labels, seed=seed, batch=batch
+    )
+    return out
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "  n/a"
@@ -194,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--json", action="store_true", help="print figures as JSON")
     parser.add_argument("--seconds", type=float, default=1.0, help="time per throughput run")
+    parser.add_argument(
+        "--classifier", action="store_true", help="also train and score the classifier (slow)"
+    )
+    parser.add_argument(
+        "--embeddings", action="store_true", help="with --classifier: add USE embeddings"
+    )
     args = parser.parse_args(argv)
     records = load_gold(args.gold)
     figures = evaluate(records)
@@ -201,10 +244,28 @@ def main(argv: list[str] | None = None) -> int:
         lang: throughput([r["text"] for r in records if r["language"] == lang], lang, args.seconds)
         for lang in sorted({r["language"] for r in records})
     }
+    clf_figures = (
+        classifier_report(records, use_embeddings=args.embeddings) if args.classifier else None
+    )
     if args.json:
-        print(json.dumps({"figures": figures, "throughput": speed}, indent=2))
-    else:
-        print(report(figures, speed))
+        print(json.dumps({"figures": figures, "throughput": speed, "classifier": clf_figures},
+                         indent=2))  # fmt: skip
+        return 0
+    print(report(figures, speed))
+    if clf_figures:
+        sim = clf_figures["uncertainty_sampling"]
+        print(f"classifier (trained on dev, calibrated={clf_figures['calibrated']}), "
+              "verifiability macro-F1 on test:")  # fmt: skip
+        for lang in ("en", "ar", "all"):
+            f = clf_figures[f"test_macro_f1_{lang}"]
+            print(f"  {lang}: classifier {f['classifier']:.3f}, rules {f['rules']:.3f}")
+        curve = ", ".join(f"{p['n']}: {p['macro_f1']:.3f}" for p in clf_figures["learning_curve"])
+        print(f"learning curve (labels: CV macro-F1): {curve}")
+        print(
+            f"uncertainty sampling: target macro-F1 {sim['target_macro_f1']:.3f}; "
+            f"most-uncertain-first needs {sim['uncertainty']['labels_to_target']} labels, "
+            f"random order {sim['random']['labels_to_target']}; saved {sim['labels_saved']}"
+        )
     return 0
 
 
