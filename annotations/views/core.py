@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..models import Job
-from ..permissions import can_admin, is_site_admin
+from ..permissions import can_admin, can_review, is_site_admin
 from ..selectors import projects_with_progress
 
 
@@ -63,10 +63,18 @@ def _broker_status() -> str:
     return "ok"
 
 
+# Jobs whose progress reviewers follow on their own pages (dataset versions, agreement).
+REVIEWER_JOB_KINDS = frozenset({"export", "agreement", "aggregate"})
+
+
 def job_visible(user: Any, job: Job) -> bool:
     if job.created_by_id == user.pk:
         return True
-    return job.project is not None and can_admin(user, job.project)
+    if job.project is None:
+        return False
+    if job.kind in REVIEWER_JOB_KINDS and can_review(user, job.project):
+        return True
+    return can_admin(user, job.project)
 
 
 @login_required
