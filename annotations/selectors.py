@@ -160,7 +160,7 @@ def annotator_throughput(project: Project, now: Any) -> list[dict[str, Any]]:
             total=Count("id"),
             last_hour=Count("id", filter=Q(created_at__gte=now - timedelta(hours=1))),
             last_day=Count("id", filter=Q(created_at__gte=now - timedelta(days=1))),
-            seconds=Sum("seconds"),
+            spent=Sum("seconds"),
             timed=Count("seconds"),
         )
         .order_by()
@@ -174,7 +174,7 @@ def annotator_throughput(project: Project, now: Any) -> list[dict[str, Any]]:
     )
     out = []
     for r in rows:
-        per_hour = 3600 * r["timed"] / r["seconds"] if r["seconds"] else None
+        per_hour = 3600 * r["timed"] / r["spent"] if r["spent"] else None
         out.append(
             {
                 "annotator_id": r["annotator_id"],
