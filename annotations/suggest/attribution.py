@@ -751,9 +751,28 @@ def _frames_ar(text: str, quotes: list[Span], cues: list[re.Match[str]]) -> _Fra
         if src_words:
             s = strip_proclitic(text, src_words[0].start(), src_words[0].end())
             source = (s, src_words[-1].end())
+        elif not m.group("pro"):
+            source = _ar_subject_before(text, m.start())  # SVO: الجيش السوري أعلن أن
         cue_span = (m.start("cue"), m.end("suf") if m.group("suf") else m.end("cue"))
         return _Frame(cue_span, source, "ar_verb", 0.8 if source else 0.6, m.group("cue"))
     return None
+
+
+def _ar_subject_before(text: str, cue_start: int) -> Span | None:
+    """A preverbal subject: up to four words back to the clause start, when the first one
+    is definite (ال) or the whole phrase is a registry name."""
+    lo = max(text.rfind(p, 0, cue_start) for p in "،,.:؛")
+    words = _ar_words(text, lo + 1, cue_start)[-4:]
+    if not words:
+        return None
+    first = fold_arabic(words[0].group())
+    name = text[words[0].start() : words[-1].end()]
+    definite = first.startswith("ال") or (first[:1] in "وف" and first[1:3] == "ال")
+    if not definite and not is_known_source(name):
+        return None
+    if any(fold_arabic(w.group()) in lx.AR_SUBJECT_STOP for w in words):
+        return None
+    return (strip_proclitic(text, words[0].start(), words[0].end()), words[-1].end())
 
 
 def _ar_prep(text: str, m: re.Match[str], cue: str) -> _Frame | None:

@@ -51,6 +51,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
 MIN_LABELS_TO_TRAIN = 50
+min_labels_to_train = MIN_LABELS_TO_TRAIN  # the name used in the issue
 MIN_CLASSES_TO_TRAIN = 2
 MIN_PER_CLASS_TO_CALIBRATE = 10
 EMBEDDING_WEIGHT = 1.0

@@ -366,3 +366,71 @@ def test_arabic_diacritics_do_not_hide_a_cue() -> None:
     assert r.is_attributed
     assert span_text(t, r.cue_span) == "قالَ"
     assert r.source_type == "official_domestic"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "source", "source_type"),
+    [
+        ("وأكد الجيش السوري أن العمليات مستمرة.", "أكد", "الجيش السوري", "official_domestic"),
+        ("وأفادت وكالة سانا بأن الدفاعات الجوية تصدت لطائرات مسيرة.", "أفادت", "وكالة سانا",
+         "state_media"),
+        ("وذكرت مصادر محلية أن الطائرة قصفت السجن.", "ذكرت", "مصادر محلية", "unnamed_vague"),
+        ("وأشار المتحدث إلى أن القوات انسحبت.", "أشار", "المتحدث", "official_domestic"),
+        ("وصرّح وزير الخارجية الروسي بأن المحادثات فشلت.", "صرّح", "وزير الخارجية الروسي",
+         "official_foreign"),
+        ("وأعلنت القيادة العامة للجيش السيطرة على خان شيخون.", "أعلنت", "القيادة العامة للجيش",
+         "official_domestic"),
+        ("الجيش السوري أعلن أن المدينة أصبحت آمنة.", "أعلن", "الجيش السوري", "official_domestic"),
+    ],
+)  # fmt: skip
+def test_arabic_cues(text: str, cue: str, source: str, source_type: str) -> None:
+    r = ar(text)
+    assert r.is_attributed
+    assert span_text(text, r.cue_span) == cue
+    assert span_text(text, r.source_span) == source
+    assert r.source_type == source_type
+
+
+def test_arabic_dropped_subject_keeps_the_cue_without_a_source() -> None:
+    t = "وأضاف أن القوات تقدمت نحو المدينة."
+    r = ar(t)
+    assert r.is_attributed and span_text(t, r.cue_span) == "أضاف"
+    assert r.source_span is None
+
+
+@pytest.mark.parametrize(
+    ("name", "source_type"),
+    [
+        ("SANA", "state_media"), ("Syrian state media", "state_media"),
+        ("the Russian Reconciliation Center", "official_foreign"),
+        ("the Russian Defense Ministry", "official_foreign"),
+        ("Turkish officials", "official_foreign"), ("US officials", "official_foreign"),
+        ("Israeli officials", "official_foreign"), ("the Syrian Army", "official_domestic"),
+        ("the Syrian Arab Army", "official_domestic"), ("Damascus", "official_domestic"),
+        ("a military source", "official_domestic"), ("HTS", "armed_group"),
+        ("Hayat Tahrir al-Sham", "armed_group"), ("al-Qaeda", "armed_group"),
+        ("ISIS", "armed_group"), ("the rebels", "armed_group"), ("the UN", "intl_org"),
+        ("WHO", "intl_org"), ("the OPCW", "intl_org"), ("SOHR", "monitor_ngo"),
+        ("the Syrian Observatory", "monitor_ngo"), ("Al-Masdar", "other_media"),
+        ("Reuters", "other_media"), ("AFP", "other_media"), ("Al Jazeera", "other_media"),
+        ("sources", "unnamed_vague"), ("reports", "unnamed_vague"),
+        ("observers", "unnamed_vague"), ("سانا", "state_media"),
+        ("المرصد السوري لحقوق الإنسان", "monitor_ngo"), ("هيئة تحرير الشام", "armed_group"),
+    ],
+)  # fmt: skip
+def test_default_registry(name: str, source_type: str) -> None:
+    from annotations.suggest.sources import classify_source
+
+    assert classify_source(name)[0] == source_type
+
+
+def test_confidences_are_per_field_and_bounded() -> None:
+    for text, lang in [
+        ("According to SANA, two soldiers were killed.", "en"),
+        ("Party members reportedly surrounded the HQ.", "en"),
+        ("The army entered the town.", "en"),
+        ("وقال مصدر عسكري إن الجيش أكمل الحصار.", "ar"),
+    ]:
+        r = suggest_attribution(text, lang)
+        assert set(r.confidence) >= {"is_attributed", "commitment", "source_type"}
+        assert all(0.0 <= v <= 1.0 for v in r.confidence.values())
