@@ -39,7 +39,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy annotations workbench
+	DEBUG=1 $(VENV)/bin/mypy annotations workbench/settings.py workbench/urls.py workbench/celery.py
 
 migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
