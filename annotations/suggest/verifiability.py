@@ -144,6 +144,7 @@ _EN_HEADLINE_VERBS = {
     "fails",
     "continues",
 }
+_HAS_LETTER = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[A-Za-z’'-]+")
 _SUBORDINATOR = re.compile(  # matched against _lower(text)
     r"\b(?:while|although|though|if|whether|unless|which|who|that|when|because|since|once|"
@@ -654,6 +655,12 @@ _AR_SPEECH = re.compile(
 _AR_TERMINAL = re.compile(r"[.!؟?:]\s*$")
 
 
+# a finite-looking verb: auxiliary, headline verb, "-ed" form or a negated auxiliary
+_EN_VERBISH = re.compile(  # matched against _lower(text)
+    r"\b(?:" + words_re(_EN_AUX | _EN_HEADLINE_VERBS) + r")\b|\b[a-z’'-]{3,}ed\b|n[’']t\b"
+)
+
+
 def _is_verbish(word: str) -> bool:
     w = word.lower()
     return (
@@ -759,7 +766,7 @@ def suggest_verifiability(text: str, language: str) -> tuple[str, float, dict[st
     `loaded_span` (or None) and the `rule` that decided."""
     arabic = language.lower().startswith("ar")
     stripped = text.strip()
-    label, conf, rule = _decide_ar(stripped) if arabic else _decide_en(stripped)
+    label, conf, rule = _decide_ar(stripped) if arabic else _decide_en(stripped, _lower(stripped))
     loaded, loaded_span = _loaded(text, arabic)
     quotes = quote_regions(text)
     speech_re = _AR_SPEECH if arabic else _EN_SPEECH
@@ -775,9 +782,8 @@ def suggest_verifiability(text: str, language: str) -> tuple[str, float, dict[st
     return label, conf, extras
 
 
-def _decide_en(text: str) -> tuple[str, float, str]:
-    words = _EN_WORD.findall(text)
-    if not words:
+def _decide_en(text: str, low: str) -> tuple[str, float, str]:
+    if not _HAS_LETTER.search(text):
         return "rhetoric_nonclaim", 0.9, "no_words"
     if text.endswith("?") or text.endswith("?”") or text.endswith('?"'):
         return "rhetoric_nonclaim", 0.85, "question"
@@ -785,11 +791,10 @@ def _decide_en(text: str) -> tuple[str, float, str]:
         return "rhetoric_nonclaim", 0.9, "boilerplate"
     if _EN_IMPERATIVE.match(text) or _EN_POINTER.match(text):
         return "rhetoric_nonclaim", 0.75, "imperative"
-    verbish = any(_is_verbish(w) for w in words)
-    terminal = text[-1] in '.!”"' or text.endswith(".)")
-    if not verbish and (len(words) <= 4 or not terminal):
-        return "rhetoric_nonclaim", 0.7, "no_verb"
-    low = _lower(text)
+    if not _EN_VERBISH.search(low):
+        terminal = text[-1] in '.!”"' or text.endswith(".)")
+        if len(text.split()) <= 4 or not terminal:
+            return "rhetoric_nonclaim", 0.7, "no_verb"
     evaluative = _main_clause_hits(low, low, _EN_EVALUATIVE)
     future = [
         m
