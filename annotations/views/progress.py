@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -30,6 +31,7 @@ from ..services.queue import QueueError, lease_release
 from .projects import page_of, query_without_page
 
 DEFAULT_STUCK_MINUTES = 30
+STATS_SECONDS = 60
 CHART_W, CHART_H, CHART_PAD = 720, 180, 28
 
 
@@ -74,19 +76,35 @@ def _minutes(request: HttpRequest) -> int:
     return DEFAULT_STUCK_MINUTES
 
 
+def progress_stats(project: Any, *, fresh: bool = False) -> dict[str, Any]:
+    """The aggregate figures (full scans of the project's items and labels), cached for
+    STATS_SECONDS per project so a busy admin page does not rescan a 1M-claim project on every
+    load. `fresh` recomputes now. The stuck-lease list is never cached."""
+    key = f"progress-stats:{project.pk}"
+    stats = None if fresh else cache.get(key)
+    if stats is None:
+        now = timezone.now()
+        stats = {
+            "as_of": now,
+            "claims": item_progress(project, "claim"),
+            "pairs": item_progress(project, "pair"),
+            "throughput": annotator_throughput(project, now),
+            "chart": day_chart(labels_per_day(project, now)),
+        }
+        cache.set(key, stats, STATS_SECONDS)
+    return stats
+
+
 @login_required
 def progress(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, ADMIN_ROLES)
     now = timezone.now()
     minutes = _minutes(request)
-    days = labels_per_day(project, now)
     context = {
         "project": project,
         "now": now,
-        "claims": item_progress(project, "claim"),
-        "pairs": item_progress(project, "pair"),
-        "throughput": annotator_throughput(project, now),
-        "chart": day_chart(days),
+        **progress_stats(project, fresh=request.GET.get("fresh") == "1"),
+        "stats_seconds": STATS_SECONDS,
         "minutes": minutes,
         "leases": page_of(request, stuck_leases(project, now, minutes), per_page=25),
         "query": query_without_page(request),

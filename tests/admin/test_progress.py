@@ -53,6 +53,17 @@ def test_states_throughput_and_median(client_for, project, admin, django_assert_
     assert "<svg" in body and "style=" not in body and "<script>" not in body
 
 
+def test_stats_are_cached_and_fresh_recomputes(client_for, project, admin):
+    make_claims(project, 2)
+    a = make_annotator("ca", project)
+    client = client_for(admin)
+    url = reverse("progress", args=[project.slug])
+    assert client.get(url).context["claims"]["in_progress"] == 0
+    _label(project, a, "c0", 3)
+    assert client.get(url).context["claims"]["in_progress"] == 0  # cached figures
+    assert client.get(url, {"fresh": "1"}).context["claims"]["in_progress"] == 1
+
+
 def test_day_chart_scales_to_the_busiest_day():
     today = timezone.localdate()
     chart = day_chart([{"day": today, "n": 0}, {"day": today, "n": 5}, {"day": today, "n": 10}])
