@@ -1,0 +1,136 @@
+"""Output formats: JSONL, CSV (formula cells neutralised) and Parquet (one row group per chunk)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from .common import COLUMNS, _dumps
+
+# --- formats ----------------------------------------------------------------------------------
+
+
+class JsonlWriter:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def start(self) -> bytes:
+        return b""
+
+    def write(self, records: list[dict[str, Any]]) -> bytes:
+        return "".join(_dumps(r) + "\n" for r in records).encode()
+
+    def finish(self) -> bytes:
+        return b""
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any, kind: str) -> Any:
+    """One CSV cell: nested values as JSON; text that a spreadsheet would run as a formula
+    (starting with = + - @, tab or carriage return) gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if kind == "j":
+        value = _dumps(value)
+    elif kind == "b":
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class CsvWriter:
+    def __init__(self, kind: str) -> None:
+        self.columns = COLUMNS[kind]
+
+    def start(self) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([name for name, _ in self.columns])
+        return buffer.getvalue().encode()
+
+    def write(self, records: list[dict[str, Any]]) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        columns = self.columns
+        writer.writerows(
+            [csv_cell(record.get(name), kind) for name, kind in columns] for record in records
+        )
+        return buffer.getvalue().encode()
+
+    def finish(self) -> bytes:
+        return b""
+
+
+class _Sink:
+    """A write-only file for pyarrow that hands back what was written since the last drain."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def drain(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts = []
+        return data
+
+
+class ParquetWriter:
+    """One row group per chunk, streamed as it is written. Nested values are JSON strings."""
+
+    def __init__(self, kind: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        self.columns = COLUMNS[kind]
+        types = {"i": pa.int64(), "f": pa.float64(), "b": pa.bool_(), "s": pa.string()}
+        self.schema = pa.schema(
+            [(name, types.get(kind, pa.string())) for name, kind in self.columns]
+        )
+        self.sink = _Sink()
+        self.writer = pq.ParquetWriter(self.sink, self.schema, compression="zstd")
+
+    def start(self) -> bytes:
+        return self.sink.drain()
+
+    def write(self, records: list[dict[str, Any]]) -> bytes:
+        data: dict[str, list[Any]] = {}
+        for name, kind in self.columns:
+            if kind == "j":
+                data[name] = [None if r.get(name) is None else _dumps(r[name]) for r in records]
+            else:
+                data[name] = [r.get(name) for r in records]
+        table = self.pa.Table.from_pydict(data, schema=self.schema)
+        self.writer.write_table(table, row_group_size=max(1, len(records)))
+        return self.sink.drain()
+
+    def finish(self) -> bytes:
+        self.writer.close()
+        return self.sink.drain()
+
+
+WRITERS: dict[str, Callable[[str], Any]] = {
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "parquet": ParquetWriter,
+}
