@@ -156,9 +156,9 @@ def build(n_records: int) -> tuple[str, float]:
         ),
         (
             "clusters",
-            """INSERT INTO annotations_eventcluster (project_id, key, title, created_at,
+            """INSERT INTO annotations_eventcluster (project_id, key, title, manual, created_at,
                                                     updated_at)
-               SELECT %(p)s, 'ev-' || c, 'Event ' || c, now(), now()
+               SELECT %(p)s, 'ev-' || c, 'Event ' || c, false, now(), now()
                FROM generate_series(0, %(a)s / 2 + 1) c""",
         ),
         (
@@ -430,8 +430,8 @@ def main() -> None:
         f"{'format':8} {'records':>9} {'seconds':>8} {'records/s':>10} {'first byte s':>13} "
         f"{'peak RSS MB':>12} {'idle RSS MB':>12} {'MB out':>8}"
     )
-    for fmt in args.formats.split(","):
-        row = run_format(url, token, fmt.strip(), expected)
+    for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
+        row = run_format(url, token, fmt, expected)
         print(
             f"{fmt:8} {row['records']:>9.0f} {row['seconds']:>8.1f} {row['rate']:>10.0f} "
             f"{row['ttfb']:>13.3f} {row['rss_peak']:>12.0f} {row['rss_start']:>12.0f} "
