@@ -44,7 +44,7 @@ def _threads() -> int:
     env = os.environ.get("PAIRING_ENCODER_THREADS")
     if env:
         return max(1, int(env))
-    return max(1, min(4, os.cpu_count() or 1))
+    return 1
 
 
 def _get_model() -> Any:

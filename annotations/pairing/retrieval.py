@@ -13,9 +13,20 @@ rows sized so a block holds about :data:`BLOCK_CELLS` cells. For each block:
 
 and three top lists are taken with ``argpartition``: the ``k`` best by ``lin`` and
 ``k_single`` best by ``enc`` and by ``tf`` alone. Their union goes to exact scoring.
+
+Two spaces. Up to :data:`EXACT_MAX_CLAIMS` claims the products are exact (full
+vectors, sparse TF-IDF and name products). Above it, sparse char n-gram products become
+the bottleneck (their cost grows with the square of n-gram frequencies), so retrieval
+runs in a compressed dense space: sentence and context vectors projected on their top
+:data:`PCA_DIM` principal directions, TF-IDF rows and name weights count-sketched into
+:data:`SKETCH_DIM` signed hash buckets. Every product is then one BLAS call per block;
+the scores of the retrieved pairs are recomputed exactly afterwards, so only which pairs
+are retrieved is approximate, never their score.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +47,11 @@ BLOCK_CELLS = 20_000_000
 #: and they would make the sparse product dense on large pools. Exact scoring keeps them.
 RETRIEVAL_NAME_MAX_DF = 0.01
 RETRIEVAL_NAME_MIN_CAP = 500
+
+#: Pools up to this size use exact products; larger ones the compressed space.
+EXACT_MAX_CLAIMS = 5_000
+PCA_DIM = 256
+SKETCH_DIM = 256
 
 FLAG_ENCODER = 1
 FLAG_TFIDF = 2
@@ -76,27 +92,92 @@ def _retrieval_names(pool: PreparedPool) -> sp.csr_matrix:
     return sp.csr_matrix(names[:, np.flatnonzero(keep)])
 
 
+def _sketch(matrix: sp.csr_matrix, dim: int, seed: int) -> np.ndarray:
+    """Count sketch: each column to one signed bucket; dot products are kept on average."""
+    rng = np.random.default_rng(seed)
+    width = matrix.shape[1]
+    buckets = rng.integers(0, dim, width)
+    signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), width)
+    hashing = sp.csr_matrix((signs, (np.arange(width), buckets)), shape=(width, dim))
+    return np.asarray((matrix @ hashing).toarray(), dtype=np.float32)
+
+
+def _pca(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Project on the top ``dim`` directions of the (uncentred) second moment."""
+    if vectors.shape[1] <= dim or len(vectors) == 0:
+        return vectors
+    moment = vectors.T.astype(np.float64) @ vectors.astype(np.float64)
+    _, basis = np.linalg.eigh(moment)
+    return np.ascontiguousarray(vectors @ basis[:, ::-1][:, :dim].astype(np.float32))
+
+
+@dataclass
+class _Space:
+    """Per-pool retrieval matrices (rows in pool order)."""
+
+    exact: bool
+    enc: np.ndarray
+    ctx: np.ndarray
+    tf: np.ndarray | None  # compressed: TF-IDF sketches, all languages in one matrix
+    names: sp.csr_matrix | np.ndarray
+    art_names: sp.csr_matrix | np.ndarray
+
+
+def _space(pool: PreparedPool, exact: bool) -> _Space:
+    names = _retrieval_names(pool)
+    if exact:
+        return _Space(True, pool.emb, pool.ctx_emb, None, names, pool.art_names)
+    tf = np.zeros((pool.n, SKETCH_DIM), dtype=np.float32)
+    for code, rows in pool.lang_rows.items():
+        tf[rows] = _sketch(pool.tfidf[code], SKETCH_DIM, seed=17 + code)
+    return _Space(
+        False,
+        _pca(pool.emb, PCA_DIM),
+        _pca(pool.ctx_emb, PCA_DIM),
+        tf,
+        _sketch(names, SKETCH_DIM, seed=5),
+        _sketch(pool.art_names, SKETCH_DIM, seed=9),
+    )
+
+
 def retrieve_pairs(
-    pool: PreparedPool, queries: np.ndarray, k: int, k_single: int | None = None
+    pool: PreparedPool,
+    queries: np.ndarray,
+    k: int,
+    k_single: int | None = None,
+    exact: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j, encoder cosine, tfidf cosine, flags)`` for ``queries``.
 
     ``i`` holds pool indices of queries and ``j`` of candidates; each (i, j) occurs once;
-    ``flags`` is a bit set of FLAG_ENCODER, FLAG_TFIDF and FLAG_COMBINED.
+    the cosines are exact; ``flags`` is a bit set of FLAG_ENCODER, FLAG_TFIDF and
+    FLAG_COMBINED. ``exact`` picks the space (default: by pool size).
     """
+    from annotations.pairing.features import encoder_cosine, tfidf_cosine
+
     k_single = k if k_single is None else k_single
-    weights = dict(zip(FEATURE_NAMES, calibration.COEFFICIENTS, strict=True))
+    exact = pool.n <= EXACT_MAX_CLAIMS if exact is None else exact
+    space = _space(pool, exact)
+    weights = {
+        name: np.float32(w) for name, w in zip(FEATURE_NAMES, calibration.COEFFICIENTS, strict=True)
+    }
     n = pool.n
     n_groups = int(pool.group.max()) + 1 if n else 0
     order = np.argsort(pool.group, kind="stable")
     starts, ends = _group_ranges(pool.group[order], n_groups)
-    emb_cols = pool.emb[order]
-    lang_cols = pool.lang[order]
-    lo_cols = pool.date_lo[order].astype(np.float32)
-    hi_cols = pool.date_hi[order].astype(np.float32)
-    has_dates = bool(np.isfinite(lo_cols).any())
-    names = _retrieval_names(pool)
-    names_cols_t = names[order].T.tocsr()
+    cols = _Columns(
+        order=order,
+        starts=starts,
+        ends=ends,
+        enc=np.ascontiguousarray(space.enc[order].T),
+        ctx=np.ascontiguousarray(space.ctx[order].T),
+        tf=None if space.tf is None else np.ascontiguousarray(space.tf[order].T),
+        names=_columns_of(space.names, order),
+        lang=pool.lang[order],
+        art=pool.article[order],
+        lo=pool.date_lo[order].astype(np.float32),
+        hi=pool.date_hi[order].astype(np.float32),
+    )  # fmt: skip
     out: list[tuple[np.ndarray, ...]] = []
     queries = np.asarray(queries, dtype=np.int64)
     rows_per_block = max(16, BLOCK_CELLS // max(n, 1))
@@ -105,88 +186,93 @@ def retrieve_pairs(
         if len(q_lang) == 0:
             continue
         q_lang = q_lang[np.argsort(pool.group[q_lang], kind="stable")]
-        tf_matrix = pool.tfidf[code]
-        tf_pos = np.flatnonzero(lang_cols == code)  # block columns of this language
-        tf_cols_t = tf_matrix[pool.lang_pos[order[tf_pos]]].T.tocsr()
+        tf_pos = np.flatnonzero(cols.lang == code)  # block columns of this language
+        tf_cols_t = pool.tfidf[code][pool.lang_pos[order[tf_pos]]].T.tocsr() if exact else None
         for b0 in range(0, len(q_lang), rows_per_block):
             q = q_lang[b0 : b0 + rows_per_block]
-            out.append(
-                _block(pool, q, order, starts, ends, emb_cols, lo_cols, hi_cols,
-                       has_dates, names, names_cols_t, tf_matrix, tf_pos, tf_cols_t, weights, k,
-                       k_single)
-            )  # fmt: skip
+            out.append(_block(pool, space, cols, q, code, tf_pos, tf_cols_t, weights, k, k_single))
     out = [part for part in out if len(part[0])]
     if not out:
         empty_i = np.empty(0, dtype=np.int64)
         empty_f = np.empty(0, dtype=np.float64)
         return empty_i, empty_i, empty_f, empty_f, empty_i
-    return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
+    i, j, enc, tf, flags = (np.concatenate(parts) for parts in zip(*out, strict=True))
+    if not exact:
+        enc, tf = encoder_cosine(pool, i, j), tfidf_cosine(pool, i, j)
+    return i, j, enc, tf, flags
+
+
+def _columns_of(
+    matrix: sp.csr_matrix | np.ndarray, order: np.ndarray
+) -> sp.csr_matrix | np.ndarray:
+    if sp.issparse(matrix):
+        return sp.csr_matrix(matrix[order].T)
+    return np.ascontiguousarray(matrix[order].T)
+
+
+@dataclass
+class _Columns:
+    order: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    enc: np.ndarray  # (dim, n) in column order
+    ctx: np.ndarray
+    tf: np.ndarray | None
+    names: sp.csr_matrix | np.ndarray
+    lang: np.ndarray
+    art: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
 
 
 def _block(
     pool: PreparedPool,
+    space: _Space,
+    cols: _Columns,
     q: np.ndarray,
-    order: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    emb_cols: np.ndarray,
-    lo_cols: np.ndarray,
-    hi_cols: np.ndarray,
-    has_dates: bool,
-    names: sp.csr_matrix,
-    names_cols_t: sp.csr_matrix,
-    tf_matrix: sp.csr_matrix,
+    code: int,
     tf_pos: np.ndarray,
-    tf_cols_t: sp.csr_matrix,
-    weights: dict[str, float],
+    tf_cols_t: sp.csr_matrix | None,
+    weights: dict[str, np.float32],
     k: int,
     k_single: int,
 ) -> tuple[np.ndarray, ...]:
     n = pool.n
-    q_groups = pool.group[q]
-    enc = pool.emb[q] @ emb_cols.T
-    tf = np.zeros_like(enc)
-    tf[:, tf_pos] = (tf_matrix[pool.lang_pos[q]] @ tf_cols_t).toarray()
-    lin = enc * np.float32(weights["encoder"])
-    lin += tf * np.float32(weights["tfidf"])
-    if names.shape[1]:
-        shared = (names[q] @ names_cols_t).tocoo()
-        lin[shared.row, shared.col] += np.float32(weights["names"]) * np.minimum(shared.data, 2.0)
-    art_q = pool.article[q]
-    art_c = pool.article[order]
-    art_sim = pool.art_emb[art_q] @ pool.art_emb.T
-    art_sim *= np.float32(weights["article_encoder"])
-    art_sim += (
-        np.float32(weights["article_names"]) * (pool.art_names[art_q] @ pool.art_names.T).toarray()
-    )
-    lin += art_sim[:, art_c]
-    del art_sim
-    ctx = pool.ctx_emb[q] @ pool.ctx_emb[order].T
-    ctx *= np.float32(weights["context_encoder"])
+    enc = space.enc[q] @ cols.enc
+    if tf_cols_t is not None:
+        tf = np.zeros_like(enc)
+        tf[:, tf_pos] = (pool.tfidf[code][pool.lang_pos[q]] @ tf_cols_t).toarray()
+    else:
+        assert space.tf is not None and cols.tf is not None
+        tf = space.tf[q] @ cols.tf
+        tf[:, cols.lang != code] = 0.0
+    lin = enc * weights["encoder"]
+    lin += tf * weights["tfidf"]
+    ctx = space.ctx[q] @ cols.ctx
+    ctx *= weights["context_encoder"]
     lin += ctx
     del ctx
-    if has_dates:
-        cols = order
-        f32 = np.float32
-        doy = None
-        known = None
-        if not pool.year_known.all():
-            doy = (
-                pool.doy_lo[q].astype(f32)[:, None],
-                pool.doy_hi[q].astype(f32)[:, None],
-                pool.doy_lo[cols].astype(f32)[None, :],
-                pool.doy_hi[cols].astype(f32)[None, :],
-            )
-            known = pool.year_known[q][:, None] & pool.year_known[cols][None, :]
-        lo_q = pool.date_lo[q].astype(f32)[:, None]
-        hi_q = pool.date_hi[q].astype(f32)[:, None]
-        gap = interval_gap(lo_q, hi_q, lo_cols[None, :], hi_cols[None, :], doy, known)
-        with np.errstate(invalid="ignore"):
-            lin += np.float32(weights["date_near"]) * (gap <= DATE_WINDOW_DAYS)
-            lin += np.float32(weights["date_far"]) * (gap > DATE_FAR_DAYS)
-        del gap
+    if isinstance(cols.names, np.ndarray):
+        shared_dense = space.names[q] @ cols.names
+        shared_dense *= weights["names"]
+        lin += shared_dense
+        del shared_dense
+    elif cols.names.shape[0]:
+        shared = (space.names[q] @ cols.names).tocoo()
+        lin[shared.row, shared.col] += weights["names"] * np.minimum(shared.data, 2.0)
+    art_q = pool.article[q]
+    art_sim = pool.art_emb[art_q] @ pool.art_emb.T
+    art_sim *= weights["article_encoder"]
+    art_names = space.art_names[art_q] @ space.art_names.T
+    if sp.issparse(art_names):
+        art_names = art_names.toarray()
+    art_sim += weights["article_names"] * art_names
+    lin += art_sim[:, cols.art]
+    del art_sim, art_names
+    _add_dates(pool, cols, q, lin, weights)
+    q_groups = pool.group[q]
     for block in (enc, tf, lin):
-        _mask_own_groups(block, q_groups, starts, ends)
+        _mask_own_groups(block, q_groups, cols.starts, cols.ends)
     rows = np.arange(len(q))[:, None]
     parts_r, parts_c, parts_f = [], [], []
     for block, kk, flag, ok in (
@@ -212,4 +298,33 @@ def _block(
     r, c = uniq // n, uniq % n
     enc_vals = enc[r, c].astype(np.float64)
     tf_vals = np.maximum(tf[r, c], 0.0).astype(np.float64)
-    return q[r], order[c], enc_vals, tf_vals, merged
+    return q[r], cols.order[c], enc_vals, tf_vals, merged
+
+
+def _add_dates(
+    pool: PreparedPool,
+    cols: _Columns,
+    q: np.ndarray,
+    lin: np.ndarray,
+    weights: dict[str, np.float32],
+) -> None:
+    if not np.isfinite(cols.lo).any():
+        return
+    f32 = np.float32
+    doy = None
+    known = None
+    if not pool.year_known.all():
+        order = cols.order
+        doy = (
+            pool.doy_lo[q].astype(f32)[:, None],
+            pool.doy_hi[q].astype(f32)[:, None],
+            pool.doy_lo[order].astype(f32)[None, :],
+            pool.doy_hi[order].astype(f32)[None, :],
+        )
+        known = pool.year_known[q][:, None] & pool.year_known[order][None, :]
+    lo_q = pool.date_lo[q].astype(f32)[:, None]
+    hi_q = pool.date_hi[q].astype(f32)[:, None]
+    gap = interval_gap(lo_q, hi_q, cols.lo[None, :], cols.hi[None, :], doy, known)
+    with np.errstate(invalid="ignore"):
+        lin += weights["date_near"] * (gap <= DATE_WINDOW_DAYS)
+        lin += weights["date_far"] * (gap > DATE_FAR_DAYS)
