@@ -151,3 +151,33 @@ def test_uncertain_queue_order_follows_the_model(project, annotator, annotator_b
         lease.finished_at = timezone.now()
         lease.save(update_fields=["state", "finished_at"])
     assert got == expected_order
+
+
+@pytest.mark.services
+def test_retrain_runs_on_a_real_worker(project, admin, live_worker):
+    """After enough adjudications the check enqueues the job on commit; a real Celery worker
+    trains, stores the model and scores the queue."""
+    import time
+
+    from django.db import transaction
+
+    adjudicated(project, per_class=17)
+    queued = make_open_items(project, ["opinion", "prediction"])
+    with transaction.atomic():
+        job = model_maybe_retrain(project=project, user=admin)
+    assert job is not None
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished:
+            break
+        time.sleep(0.5)
+    assert job.state == "done", job.error
+    assert latest_model(project).n_labels == 51
+    assert job.result["uncertainty_items"] == 2
+    assert all(
+        0 < u < 1
+        for u in Item.objects.filter(pk__in=[i.pk for i in queued]).values_list(
+            "uncertainty", flat=True
+        )
+    )
