@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...models import Project
+from . import fast as fast_path
 from .common import (
     CHUNK_SIZE,
     CLAIM_COLUMNS,
@@ -64,13 +65,21 @@ def export_stream(
     include: str = "labelled",
     fmt: str = "jsonl",
     chunk_size: int = CHUNK_SIZE,
+    fast: bool = True,
 ) -> Iterator[bytes]:
     """The live export as a stream of bytes. The generator owns its transaction for its whole
     life: it opens when the first bytes are asked for and closes (rolls back: nothing was
-    written) when the stream ends, fails or is closed early (client gone)."""
+    written) when the stream ends, fails or is closed early (client gone).
+
+    Claims as JSONL on PostgreSQL take the SQL-built path (`fast.claim_lines`, same bytes);
+    `fast=False` forces the reference path (for tests and comparisons)."""
     check_options(fmt=fmt, include=include, kind=kind)
     with export_snapshot():
         ctx = ExportContext.build(project)
+        if fast and fmt == "jsonl" and kind == "claims" and fast_path.usable():
+            for lines in fast_path.claim_lines(ctx, include, chunk_size):
+                yield ("\n".join(lines) + "\n").encode()
+            return
         writer = WRITERS[fmt](kind)
         head = writer.start()
         if head:

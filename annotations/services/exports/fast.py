@@ -1,0 +1,387 @@
+"""Claim records as JSONL lines, built mostly inside PostgreSQL (the P7 path).
+
+One server-side cursor over the items, in item order. For each item PostgreSQL returns the
+record's text in a few ready-made JSON segments (integers, strings through `to_json`, booleans,
+timestamps in Python's `isoformat`, floats in Python's `repr`), with the item's labels
+aggregated into two strings (one JSON prefix per label and the raw `jsonb` text of its values).
+Python only fills in what must be canonical Python JSON (sorted keys, compact): label values,
+gold, aggregate and the changed fields, each through a cache keyed by the `jsonb` text (label
+values repeat a lot), the soft labels (cached by the item's label values), the article
+fragments (once per article, as the reference path computes them), the split, and joins.
+
+The bytes are exactly those of the reference path (`records.claim_records` + the JSONL writer);
+tests/exports/test_fast.py compares both on PostgreSQL. The path is used only on PostgreSQL
+inside the export's REPEATABLE READ snapshot, where the pseudonym lists are complete.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from operator import add
+from typing import Any
+
+from django.db import connections
+
+from ...models import Claim, Decision, EventCluster, Item, Label
+from .common import CHUNK_SIZE, FIRST_CHUNK, _dumps
+from .records import ExportContext, _ArticleCache, soft_labels
+
+SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
+FIX = "\x1e"  # around a float that Python must format itself (exponent notation, NaN, …)
+_FIX_RE = re.compile("\x1e([^\x1e]*)\x1e")
+CACHE_LIMIT = 50_000
+
+# Sorted-key runs of the claim record that come from the article (see _article_fragments).
+_ARTICLE_RUNS = (
+    ("article_id", "article_sha256", "article_title"),
+    ("document_id", "document_name", "document_sha256", "document_url"),
+    (
+        "outlet",
+        "outlet_affiliation",
+        "outlet_country",
+        "outlet_kind",
+        "outlet_name",
+        "outlet_reviewed",
+    ),
+    ("published",),
+)
+
+
+def usable(using: str = "default") -> bool:
+    """True on PostgreSQL inside a REPEATABLE READ transaction (the export snapshot)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        return cursor.fetchone()[0] in ("repeatable read", "serializable")
+
+
+def _float_sql(expr: str) -> str:
+    """SQL text of a float8 as Python's json writes it: PostgreSQL's shortest output equals
+    Python's repr for plain decimals; an integral value gains '.0'; anything else (exponent,
+    NaN, infinities) is marked for Python to format."""
+    return (
+        f"CASE WHEN {expr} IS NULL THEN 'null' "
+        f"WHEN {expr}::text ~ '^-?[0-9]+$' THEN {expr}::text || '.0' "
+        f"WHEN {expr}::text ~ '^-?[0-9]+\\.[0-9]+$' THEN {expr}::text "
+        f"ELSE E'\\x1e' || {expr}::text || E'\\x1e' END"
+    )
+
+
+def _iso_sql(expr: str) -> str:
+    """SQL text of a timestamptz as the JSON string of Python's `isoformat()` in UTC."""
+    utc = f"({expr} AT TIME ZONE 'UTC')"
+    return (
+        f"""'"' || to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') """
+        f"|| CASE WHEN to_char({utc}, 'US') = '000000' THEN '' "
+        f"ELSE '.' || to_char({utc}, 'US') END || '+00:00\"'"
+    )
+
+
+def _json_text(expr: str) -> str:
+    return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def _bool_sql(expr: str) -> str:
+    return f"CASE WHEN {expr} IS NULL THEN 'null' WHEN {expr} THEN 'true' ELSE 'false' END"
+
+
+def _claims_sql(include: str) -> str:
+    item = Item._meta.db_table
+    claim = Claim._meta.db_table
+    cluster = EventCluster._meta.db_table
+    label = Label._meta.db_table
+    decision = Decision._meta.db_table
+    label_prefix = (
+        """'{"accepted":' || """
+        + _bool_sql("l.accepted")
+        + """ || ',"annotator":"a' || l.pos || '","created_at":' || """
+        + _iso_sql("l.created_at")
+        + """ || ',"schema_version":' || """
+        + "coalesce((%(sv_numbers)s::bigint[])[array_position(%(sv_ids)s::bigint[], "
+        + "l.schema_version_id)]::text, 'null')"
+        + """ || ',"seconds":' || """
+        + _float_sql("l.seconds")
+        + """ || ',"suggested":' || """
+        + _bool_sql("l.suggested")
+        + """ || ',"values":'"""
+    )
+    adjudication_tail = (
+        """',"decided_at":' || """
+        + _iso_sql("d.created_at")
+        + """ || ',"method":' || CASE WHEN d.action = 'auto_settle' THEN '"auto_settle"' """
+        + """ELSE '"reviewer"' END || ',"note":' || """
+        + _json_text("d.note")
+        + """ || ',"overrides_majority":' || """
+        + _bool_sql("d.overrides_majority")
+        + """ || ',"reviewer":' || coalesce('"r' || """
+        + "array_position(%(reviewers)s::bigint[], d.reviewer_id) || '\"', 'null')"
+        + """ || ',"version":' || d.version || '}'"""
+    )
+    where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
+    # Identifiers come from model metadata; every value is a query parameter.
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               ',"claim_id":' || c.id || ',"dataset_version":' || %(dataset_version)s || ',',
+               ',"end":' || c."end" || ',"event_cluster":' || {_json_text("ec.key")}
+                   || ',"gold":',
+               ',"guidelines_version":' || %(schema_version)s || ',"id":"claim-' || c.id
+                   || '","item_id":' || i.id || ',"labels":[',
+               lab.lp, lab.lv,
+               '],"language":' || CASE WHEN c.language = '' THEN 'null'
+                   ELSE to_json(c.language)::text END
+                   || ',"n_labels":' || coalesce(lab.n, 0) || ',',
+               ',"start":' || c.start || ',"status":' || {_json_text("i.status")}
+                   || ',"text":' || {_json_text("c.text")}
+                   || ',"unit_defect":' || {_json_text("c.unit_defect")}
+                   || ',"unit_kind":' || {_json_text("c.unit_kind")} || '}}',
+               c.language, c.unit_defect, d.action, d.overrides_majority
+        FROM {item} i
+        JOIN {claim} c ON c.id = i.claim_id
+        LEFT JOIN {cluster} ec ON ec.id = c.cluster_id
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS n,
+                   string_agg({label_prefix}, E'\\x1f' ORDER BY l.pos) AS lp,
+                   string_agg(l."values"::text, E'\\x1f' ORDER BY l.pos) AS lv
+            FROM (SELECT x.*, array_position(%(annotators)s::bigint[], x.annotator_id) AS pos
+                  FROM {label} x WHERE x.item_id = i.id) l
+        ) lab ON true
+        LEFT JOIN LATERAL (
+            SELECT * FROM {decision} dd WHERE dd.item_id = i.id
+            ORDER BY dd.version DESC LIMIT 1
+        ) d ON i.status = 'settled'
+        WHERE i.project_id = %(project)s AND i.kind = 'claim' AND {where}
+        ORDER BY i.id
+    """  # noqa: S608
+
+
+class _Canon:
+    """jsonb text -> canonical JSON text (sorted keys, compact), bounded cache."""
+
+    def __init__(self, convert: Any = None) -> None:
+        self.cache: dict[str, str] = {}
+        self.convert = convert
+
+    def __call__(self, text: str | None) -> str:
+        if text is None:
+            return "null"
+        hit = self.cache.get(text)
+        if hit is None:
+            value = json.loads(text)
+            if self.convert is not None:
+                value = self.convert(value)
+            hit = _dumps(value)
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[text] = hit
+        return hit
+
+
+def _changed_fields(value: Any) -> list[Any]:
+    return list(value or [])
+
+
+class _Labels:
+    """The item's label values ('\\x1f'-joined jsonb texts) -> (canonical values, each closed
+    with '}', and the soft labels JSON), cached."""
+
+    def __init__(self, field_types: dict[str, str]) -> None:
+        self.field_types = field_types
+        self.cache: dict[str, tuple[list[str], str]] = {}
+        self.values: dict[str, tuple[str, Any]] = {}
+
+    def __call__(self, joined: str) -> tuple[list[str], str]:
+        hit = self.cache.get(joined)
+        if hit is None:
+            parsed = []
+            closed = []
+            for text in joined.split(SEP):
+                entry = self.values.get(text)
+                if entry is None:
+                    value = json.loads(text)
+                    entry = (_dumps(value) + "}", value)
+                    if len(self.values) >= CACHE_LIMIT:
+                        self.values.clear()
+                    self.values[text] = entry
+                closed.append(entry[0])
+                # soft_labels only reads the values: a fresh parse is not needed.
+                parsed.append({"values": entry[1]})
+            hit = (closed, _dumps(soft_labels(parsed, self.field_types)))
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[joined] = hit
+        return hit
+
+
+def _fix_floats(text: str) -> str:
+    return _FIX_RE.sub(lambda m: _dumps(float(m.group(1))), text)
+
+
+class _Articles:
+    """The four sorted-key runs of a claim record that come from its article, built from the
+    reference path's article rows (so the bytes are the same)."""
+
+    def __init__(self) -> None:
+        self.rows = _ArticleCache()
+        self.fragments: dict[int, tuple[str, str, str, str]] = {}
+
+    def load(self, article_ids: set[int]) -> None:
+        missing = {a for a in article_ids if a not in self.fragments}
+        if not missing:
+            return
+        if len(self.fragments) + len(missing) > _ArticleCache.LIMIT:
+            self.fragments = {a: self.fragments[a] for a in article_ids if a in self.fragments}
+        self.rows.load(missing)
+        for article_id in missing:
+            row = self.rows.get(article_id)
+            a, d, o, p = (_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
+            self.fragments[article_id] = (a, d, o, p)
+
+
+def claim_lines(
+    ctx: ExportContext, include: str, chunk_size: int = CHUNK_SIZE, using: str = "default"
+) -> Iterator[list[str]]:
+    """Claim records as JSONL lines (without newlines), one list per chunk. Call only when
+    `usable()` is true."""
+    connection = connections[using]
+    schema_versions = sorted(ctx.schema_versions.items())
+    annotators = [uid for uid, _ in sorted(ctx.annotators.items(), key=lambda kv: _n(kv[1]))]
+    reviewers = [uid for uid, _ in sorted(ctx.reviewers.items(), key=lambda kv: _n(kv[1]))]
+    params = {
+        "project": ctx.project.pk,
+        "dataset_version": "null" if ctx.version is None else str(int(ctx.version)),
+        "schema_version": str(int(ctx.schema_version)),
+        "sv_ids": [pk for pk, _ in schema_versions],
+        "sv_numbers": [number for _, number in schema_versions],
+        "annotators": annotators,
+        "reviewers": reviewers,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL extra_float_digits = 1")
+    gold_canon = _Canon()
+    changed_canon = _Canon(_changed_fields)
+    labels_of = _Labels(ctx.field_types["claim"])
+    articles = _Articles()
+    fragments = articles.fragments
+    project = ',"project":' + _dumps(ctx.project.slug) + ","
+    after_published = {
+        settled: f',"schema_version":{int(ctx.schema_version)},"settled":'
+        + ("true" if settled else "false")
+        + ',"soft_labels":'
+        for settled in (True, False)
+    }
+    by_group = ctx.splits.by_group
+    split_json = {None: "null"}
+    stats: Counter[tuple[Any, ...]] = Counter()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_claims_sql(include), params)
+        size = min(chunk_size, FIRST_CHUNK)
+        while True:
+            rows = cursor.fetchmany(size)
+            if not rows:
+                break
+            size = chunk_size
+            articles.load({row[0] for row in rows})
+            lines = []
+            append = lines.append
+            for (
+                article_id,
+                cluster_id,
+                settled,
+                gold,
+                aggregate,
+                changed,
+                adjudication_tail,
+                s_claim,
+                s_end,
+                s_guidelines,
+                prefixes,
+                values,
+                s_language,
+                s_start,
+                language,
+                defect,
+                action,
+                overrides,
+            ) in rows:
+                a, d, o, p = fragments[article_id]
+                if values is None:
+                    labels = ""
+                    soft = "{}"
+                else:
+                    closed, soft = labels_of(values)
+                    labels = ",".join(map(add, prefixes.split(SEP), closed))
+                    if FIX in labels:
+                        labels = _fix_floats(labels)
+                split = by_group.get(
+                    ("article", article_id) if cluster_id is None else ("cluster", cluster_id)
+                )
+                split_text = split_json.get(split)
+                if split_text is None:
+                    split_text = split_json[split] = _dumps(split)
+                adjudication = (
+                    '{"changed_fields":' + changed_canon(changed) + adjudication_tail
+                    if settled and adjudication_tail is not None
+                    else "null"
+                )
+                append(
+                    "".join(
+                        (
+                            '{"adjudication":',
+                            adjudication,
+                            ',"aggregate":',
+                            gold_canon(aggregate),
+                            ",",
+                            a,
+                            s_claim,
+                            d,
+                            s_end,
+                            gold_canon(gold) if settled else "null",
+                            s_guidelines,
+                            labels,
+                            s_language,
+                            o,
+                            project,
+                            p,
+                            after_published[settled],
+                            soft,
+                            ',"split":',
+                            split_text,
+                            s_start,
+                        )
+                    )
+                )
+                stats[
+                    (split, settled, language, defect, action if settled else None, overrides)
+                ] += 1
+            _add_stats(ctx, stats)
+            stats.clear()
+            yield lines
+
+
+def _n(pseudonym: str) -> int:
+    return int(pseudonym[1:])
+
+
+def _add_stats(ctx: ExportContext, stats: Counter[tuple[Any, ...]]) -> None:
+    """The same counts as records._count, from (split, settled, language, defect, action,
+    overrides) tuples."""
+    out = ctx.stats
+    for (split, settled, language, defect, action, overrides), n in stats.items():
+        out["claims:split"][split or "none"] += n
+        out["claims:settled"]["true" if settled else "false"] += n
+        out["claims:language"][language or "unknown"] += n
+        out["claims:defect"][defect] += n
+        if action is not None:
+            out["claims:method"]["auto_settle" if action == "auto_settle" else "reviewer"] += n
+            if overrides:
+                out["claims:overrides"]["true"] += n
+
+
+__all__ = ["claim_lines", "usable"]

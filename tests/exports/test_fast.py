@@ -1,0 +1,123 @@
+"""The SQL-built JSONL path (exports/fast.py) writes exactly the bytes of the reference path,
+including the awkward values: floats Python prints differently from PostgreSQL, timestamps with
+microseconds, control characters, unsorted nested keys, missing decisions, old schema versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models import JSONField, Value
+
+from annotations.models import Claim, Decision, Item, Label, SchemaVersion
+from annotations.services.exports import (
+    ExportContext,
+    claim_records,
+    export_snapshot,
+    export_stream,
+)
+from annotations.services.exports import fast as fast_path
+from tests.exports.helpers import FACT, T0, decide, label
+
+pytestmark = pytest.mark.postgres
+
+
+def both(project, **kwargs):
+    fast = b"".join(export_stream(project=project, **kwargs))
+    slow = b"".join(export_stream(project=project, fast=False, **kwargs))
+    return fast, slow
+
+
+def awkward(world):
+    """Edit the world so that every branch of the SQL formatting is used."""
+    items, claims, users = world.items, world.claims, world.users
+    odd_seconds = [None, 5.0, 1e-07, 1.5e15, 123456.789, float("inf"), -0.0, 1e16, 0.1]
+    for n, row in enumerate(Label.objects.filter(item__project=world.project).order_by("pk")):
+        Label.objects.filter(pk=row.pk).update(
+            seconds=odd_seconds[n % len(odd_seconds)],
+            created_at=T0 + dt.timedelta(seconds=n, microseconds=(n * 137) % 3 * 250_001),
+        )
+    Claim.objects.filter(pk=claims[0].pk).update(
+        text='Quote "x" \\ back\tslash\nnew \x01\x1f line \u2028 é 😀', language=""
+    )
+    # An older schema version, a label recorded against it, values with unsorted keys.
+    old = SchemaVersion.objects.create(
+        project=world.project, version=0, schema={"claim": {"fields": []}}
+    )
+    Label.objects.filter(item=items[4]).update(
+        schema_version=old,
+        values={"z": 1, "a": {"y": [2.50, 1e20], "b": None}, "verifiability": "opinion"},
+    )
+    # Settled without any decision; a decision with null changed fields and a newline note.
+    label(items[3], users["b"], FACT, at=T0 + dt.timedelta(hours=1), seconds=None)
+    Item.objects.filter(pk=items[3].pk).update(status="settled", gold=None)
+    Decision.objects.filter(item=items[2]).update(
+        changed_fields=Value(None, JSONField()), note="line one\nline two", overrides_majority=True
+    )
+    Item.objects.filter(pk=items[0].pk).update(aggregate={"b": 0.5, "a": [1, 2.0, "x"]})
+    decide(items[4], users["reviewer"], {"verifiability": "opinion", "a": 1}, changed=["x"])
+
+
+def test_fast_path_is_used_inside_the_snapshot(world):
+    assert not fast_path.usable()  # outside the REPEATABLE READ snapshot
+    with export_snapshot():
+        assert fast_path.usable()
+
+
+@pytest.mark.parametrize("include", ["labelled", "settled"])
+def test_same_bytes_as_the_reference_path(world, include):
+    fast, slow = both(world.project, include=include)
+    assert fast == slow and fast
+    awkward(world)
+    for chunk_size in (1, 3, 2000):
+        fast, slow = both(world.project, include=include, chunk_size=chunk_size)
+        assert fast == slow and fast
+
+
+def test_same_bytes_with_a_dataset_version_and_the_same_stats(world):
+    awkward(world)
+    with export_snapshot():
+        fast_ctx = ExportContext.build(world.project, version=7)
+        lines = [line for chunk in fast_path.claim_lines(fast_ctx, "labelled") for line in chunk]
+        slow_ctx = ExportContext.build(world.project, version=7)
+        from annotations.services.exports import JsonlWriter
+
+        writer = JsonlWriter("claims")
+        slow = b"".join(writer.write(r) for r in claim_records(slow_ctx, "labelled"))
+    assert ("\n".join(lines) + "\n").encode() == slow
+    assert fast_ctx.stats == slow_ctx.stats
+    assert '"dataset_version":7' in lines[0]
+
+
+def test_many_items_across_chunks(world):
+    """Enough items that the cursor is fetched in several chunks and articles are reused."""
+    article = world.claims[1].article
+    reviewer = world.users["reviewer"]
+    for n in range(30):
+        claim = Claim.objects.create(
+            project=world.project,
+            article=article,
+            position=200 + n,
+            start=0,
+            end=3,
+            text=f"unit {n} «{n}»",
+            language="en",
+        )
+        item = Item.objects.create(project=world.project, kind="claim", claim=claim, k=3)
+        for m, who in enumerate(("a", "b", "c")[: 1 + n % 3]):
+            label(
+                item,
+                world.users[who],
+                {"verifiability": ["opinion", "checkable_fact"][(n + m) % 2], "is_attributed": m},
+                at=T0 + dt.timedelta(minutes=n, seconds=m),
+                seconds=n + m / 4,
+            )
+        if n % 4 == 0:
+            decide(item, reviewer if n % 8 else None, FACT, action="decide")
+    fast, slow = both(world.project, chunk_size=7)
+    assert fast == slow
+    assert len(fast.splitlines()) == 34
+    with connection.cursor() as cursor:  # the snapshot ended with the stream
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "read committed"
