@@ -260,19 +260,22 @@ def pairs_compute(
     t_pair = time.monotonic() - started - t_embed
     report(0.8, f"storing {len(candidates)} candidate pairs")
     with transaction.atomic():
+        # One writer per project at a time (two runs started together wait here; the second
+        # finds the pairs stored and the items created, and adds nothing).
+        PairingSettings.objects.select_for_update().filter(pk=config.pk).first()
         added = _store_pairs(project, candidates)
         now = timezone.now()
         for start in range(0, len(queries), 10_000):
             ClaimEmbedding.objects.filter(claim_id__in=queries[start : start + 10_000]).update(
                 paired_at=now
             )
-    report(0.85, "event clusters")
-    clusters = clusters_refresh(project=project, new_claims=queries)
-    report(0.95, "queue items")
-    todo = ClaimPair.objects.filter(
-        project=project, score__gte=config.threshold, item__isnull=True
-    ).order_by("pk")
-    items = items_create_for_pairs(project=project, pairs=todo)
+        report(0.85, "event clusters")
+        clusters = clusters_refresh(project=project, new_claims=queries)
+        report(0.95, "queue items")
+        todo = ClaimPair.objects.filter(
+            project=project, score__gte=config.threshold, item__isnull=True
+        ).order_by("pk")
+        items = items_create_for_pairs(project=project, pairs=todo)
     report(1.0, "done")
     return {
         "project": project.slug,
