@@ -97,3 +97,12 @@ def test_unclustered_claims_stay_with_their_article(world):
     assert assignment.split_of(None, headline.article_id) == assignment.split_of(
         None, formula.article_id
     )
+
+
+def test_equal_ranks_fall_back_to_the_group_order(monkeypatch):
+    from annotations.services import splits
+
+    keys = [("cluster", 3), ("article", 9), ("article", 2), ("cluster", 1)]
+    assert splits._ranked(4, keys) == sorted(keys, key=lambda k: (splits._rank(4, k), k))
+    monkeypatch.setattr(splits, "_rank", lambda seed, key: b"\x00" * 8)
+    assert splits._ranked(4, keys) == sorted(keys)
