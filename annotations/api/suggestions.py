@@ -13,6 +13,8 @@ labels for this claim, so it is blind by construction."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -37,7 +39,7 @@ class SuggestionSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["rules", "model"])
 
 
-def annotator_may_see(user: object, claim: Claim, project: Project) -> None:
+def annotator_may_see(user: Any, claim: Claim, project: Project) -> None:
     """Raise PermissionDenied unless this annotator holds or labelled the claim and is shown
     suggestions in this project."""
     held = Assignment.objects.filter(

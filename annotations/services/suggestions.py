@@ -24,6 +24,8 @@ import statistics
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.conf import settings
@@ -421,6 +423,25 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+@dataclass
+class _Arm:
+    labels: int = 0
+    accepted: int = 0
+    on_settled: int = 0
+    annotators: set[int] = dc_field(default_factory=set)
+    seconds: list[float] = dc_field(default_factory=list)
+    agree: dict[str, list[int]] = dc_field(default_factory=dict)
+
+    def summary(self, *, suggested: bool) -> dict[str, Any]:
+        return {
+            "labels": self.labels,
+            "annotators": len(self.annotators),
+            "median_seconds": _median(self.seconds),
+            "acceptance_rate": self.accepted / self.labels if suggested and self.labels else None,
+            "labels_on_settled_items": self.on_settled,
+        }
+
+
 def suggestion_effect(*, project: Project) -> dict[str, Any]:
     """Annotators who saw suggestions (`Label.suggested`) against those who did not, on claim
     labels: per field, the share of labels equal to the adjudicated gold (settled items only,
@@ -431,11 +452,7 @@ def suggestion_effect(*, project: Project) -> dict[str, Any]:
     from .projects import current_schema
 
     names = [f["name"] for f in fields_of(current_schema(project).schema, "claim")]
-    arms = {
-        True: {"labels": 0, "annotators": set(), "seconds": [], "accepted": 0, "gold_items": 0},
-        False: {"labels": 0, "annotators": set(), "seconds": [], "accepted": 0, "gold_items": 0},
-    }
-    agree: dict[bool, dict[str, list[int]]] = {True: {}, False: {}}
+    arms = {True: _Arm(), False: _Arm()}
     rows = (
         Label.objects.filter(item__project=project, item__kind=Item.Kind.CLAIM)
         .order_by("id")
@@ -451,47 +468,36 @@ def suggestion_effect(*, project: Project) -> dict[str, Any]:
     )
     for suggested, accepted, seconds, annotator, values, status, gold in rows.iterator(2000):
         arm = arms[bool(suggested)]
-        arm["labels"] += 1
-        arm["annotators"].add(annotator)
+        arm.labels += 1
+        arm.annotators.add(annotator)
         if seconds is not None:
-            arm["seconds"].append(float(seconds))
+            arm.seconds.append(float(seconds))
         if accepted:
-            arm["accepted"] += 1
+            arm.accepted += 1
         if status != Item.Status.SETTLED or not isinstance(gold, dict):
             continue
-        arm["gold_items"] += 1
+        arm.on_settled += 1
         values = values if isinstance(values, dict) else {}
         for name in names:
             if name not in values and name not in gold:
                 continue
-            hit = canon(values.get(name)) == canon(gold.get(name))
-            agree[bool(suggested)].setdefault(name, [0, 0])
-            agree[bool(suggested)][name][0] += int(hit)
-            agree[bool(suggested)][name][1] += 1
-
-    def arm_summary(key: bool) -> dict[str, Any]:
-        arm = arms[key]
-        return {
-            "labels": arm["labels"],
-            "annotators": len(arm["annotators"]),
-            "median_seconds": _median(arm["seconds"]),
-            "acceptance_rate": (arm["accepted"] / arm["labels"]) if key and arm["labels"] else None,
-            "labels_on_settled_items": arm["gold_items"],
-        }
+            tally = arm.agree.setdefault(name, [0, 0])
+            tally[0] += int(canon(values.get(name)) == canon(gold.get(name)))
+            tally[1] += 1
 
     fields = []
     for name in names:
         row: dict[str, Any] = {"name": name}
-        for key, label in ((True, "suggested"), (False, "unsuggested")):
-            hit, n = agree[key].get(name, (0, 0))
-            row[label] = {"agreement": hit / n if n else None, "n": n}
+        for flag, arm_name in ((True, "suggested"), (False, "unsuggested")):
+            hit, n = arms[flag].agree.get(name, (0, 0))
+            row[arm_name] = {"agreement": hit / n if n else None, "n": n}
         if row["suggested"]["n"] or row["unsuggested"]["n"]:
             a, b = row["suggested"]["agreement"], row["unsuggested"]["agreement"]
             row["difference"] = a - b if a is not None and b is not None else None
             fields.append(row)
     return {
         "mode": project.suggestions,
-        "suggested": arm_summary(True),
-        "unsuggested": arm_summary(False),
+        "suggested": arms[True].summary(suggested=True),
+        "unsuggested": arms[False].summary(suggested=False),
         "fields": fields,
     }

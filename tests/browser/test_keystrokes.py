@@ -138,3 +138,21 @@ def test_keystrokes_with_and_without_suggestions(
     assert Label.objects.filter(item__project=project, accepted=True).count() == with_s.count(1)
     assert csp_violations(page) == []
     assert page.watch.errors == [] and page.watch.external == []
+
+
+def test_model_page_in_chromium(page, live_server, reviewer, project):
+    """The learning-curve page (server-side SVG) under the enforcing CSP: no violations."""
+    from annotations.services.suggestions import model_train
+    from tests.browser.conftest import shot
+    from tests.suggestions.helpers import adjudicated
+
+    adjudicated(project, per_class=17)
+    model_train(project=project)
+    login(page, live_server, reviewer)
+    page.goto(f"{live_server.url}/p/{project.slug}/model/")
+    assert page.locator("svg.lc-chart").count() == 2
+    shot(page, "suggestion-model")
+    assert page.locator("svg.lc-chart circle.uncertain").count() >= 1
+    assert page.locator("svg.lc-chart circle.curve").count() >= 2
+    assert csp_violations(page) == []
+    assert page.watch.errors == [] and page.watch.external == []
