@@ -256,6 +256,13 @@ def main() -> None:
         f"generated {len(records):,} labels for {args.items:,} items in {gen:.1f} s",
         file=sys.stderr,
     )
+    # crowd-kit's package import pulls in scipy.stats and nltk (about 2–3 s). A worker pays it
+    # once per process, not per report, so it is timed here on its own.
+    t = time.perf_counter()
+    import crowdkit.aggregation  # noqa: F401
+
+    imp = time.perf_counter() - t
+    load_before = os.getloadavg()[0]
     t, c = time.perf_counter(), time.process_time()
     report = agreement_report(
         records, texts=extra["texts"], gold_items=extra["gold_items"], n_boot=args.boot
@@ -278,7 +285,11 @@ def main() -> None:
         "aggregation",
         "review_queue",
     ]
-    print("seconds per part: wall (CPU)", file=sys.stderr)
+    print(
+        f"seconds per part: wall (CPU); crowd-kit import {imp:.2f} s, not included; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after",
+        file=sys.stderr,
+    )
     print(
         "| figure | items | labels | "
         + " | ".join(parts)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._util import slot_layout
 from .encoding import encode_values
 from .schema import MISSING_TOKENS
 
@@ -95,16 +96,17 @@ def _fit_rows(
     item: np.ndarray,
     worker: np.ndarray,
     code: np.ndarray,
+    n_items: int,
     fit_items: int,
     rng: np.random.Generator,
     cover: int = 30,
 ) -> np.ndarray | None:
     """Row mask of the fitting sample, or None for all rows: ``fit_items`` random items,
     plus items so that each worker and each label has min(its labels, ``cover``) rows."""
-    present = np.unique(item)
+    present = np.flatnonzero(np.bincount(item, minlength=n_items))
     if present.size <= fit_items:
         return None
-    chosen = np.zeros(int(item.max()) + 1, dtype=bool)
+    chosen = np.zeros(n_items, dtype=bool)
     chosen[rng.choice(present, fit_items, replace=False)] = True
     for key in (worker, code):
         rows_in = chosen[item]
@@ -124,12 +126,6 @@ def _fit_rows(
         need = (want - have)[ks]
         chosen[item[cand[order[rank < need]]]] = True
     return chosen[item]
-
-
-def _normalise_log(logp: np.ndarray) -> np.ndarray:
-    logp = logp - logp.max(axis=1, keepdims=True)
-    p = np.exp(logp)
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def ds_tensors(
@@ -168,23 +164,6 @@ def ds_tensors(
     return log_prior, E
 
 
-def ds_posteriors(
-    item: np.ndarray,
-    worker: np.ndarray,
-    code: np.ndarray,
-    n_items: int,
-    log_prior: np.ndarray,
-    errors: np.ndarray,
-) -> np.ndarray:
-    """Dawid–Skene E-step for every item: p(z=c) ∝ prior_c · Π_labels e_w[y, c]."""
-    V = log_prior.size
-    contrib = np.log(errors[worker, code])  # rows × V
-    logp = np.empty((n_items, V))
-    for c in range(V):
-        logp[:, c] = np.bincount(item, weights=contrib[:, c], minlength=n_items)
-    return _normalise_log(logp + log_prior)
-
-
 def _class_counts(probas: pd.DataFrame, df: pd.DataFrame, n_workers: int, V: int) -> np.ndarray:
     """Expected number of fitted items of each true class per worker."""
     tasks = probas.index.to_numpy().astype(np.int64)
@@ -196,6 +175,66 @@ def _class_counts(probas: pd.DataFrame, df: pd.DataFrame, n_workers: int, V: int
     for j, c in enumerate(np.asarray(probas.columns, dtype=np.int64)):
         out[:, c] = np.bincount(w, weights=P[:, j], minlength=n_workers)
     return out
+
+
+def _normalise_log(logp: np.ndarray) -> np.ndarray:
+    logp = logp - logp.max(axis=1, keepdims=True)
+    p = np.exp(logp)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _best(logp: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(argmax label, its posterior) per item from unnormalised log posteriors."""
+    top = logp.max(axis=1)
+    total = np.exp(logp - top[:, None]).sum(axis=1)
+    return np.where(has, logp.argmax(axis=1), -1), np.where(has, 1.0 / total, np.nan)
+
+
+def _grids(
+    item: np.ndarray, worker: np.ndarray, code: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(worker, code) per item × slot, −1 where empty."""
+    slot, n_slots = slot_layout(item, n_items)
+    w = np.full((max(n_slots, 1), n_items), -1, dtype=np.int64)
+    c = np.full((max(n_slots, 1), n_items), -1, dtype=np.int64)
+    w[slot, item] = worker
+    c[slot, item] = code
+    return w, c
+
+
+def _ds_log(w: np.ndarray, c: np.ndarray, log_prior: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    log_e = np.log(errors)
+    logp = np.repeat(log_prior[None, :], w.shape[1], axis=0)
+    for s in range(w.shape[0]):
+        ok = np.flatnonzero(c[s] >= 0)
+        logp[ok] += log_e[w[s, ok], c[s, ok]]
+    return logp
+
+
+def _mace_log(
+    w: np.ndarray, c: np.ndarray, n_labels: int, spamming: np.ndarray, thetas: np.ndarray
+) -> np.ndarray:
+    logp = np.zeros((w.shape[1], n_labels))
+    for s in range(w.shape[0]):
+        ok = np.flatnonzero(c[s] >= 0)
+        ws, ys = w[s, ok], c[s, ok]
+        a = np.maximum(spamming[ws, 0] * thetas[ws, ys], 1e-300)
+        logp[ok] += np.log(a)[:, None]
+        logp[ok, ys] += np.log(a + spamming[ws, 1]) - np.log(a)
+    return logp
+
+
+def ds_posteriors(
+    item: np.ndarray,
+    worker: np.ndarray,
+    code: np.ndarray,
+    n_items: int,
+    log_prior: np.ndarray,
+    errors: np.ndarray,
+) -> np.ndarray:
+    """Dawid–Skene E-step for every item: p(z=c) ∝ prior_c · Π_labels e_w[y, c]."""
+    w, c = _grids(np.asarray(item), np.asarray(worker), np.asarray(code), n_items)
+    return _normalise_log(_ds_log(w, c, log_prior, errors))
 
 
 def mace_posteriors(
@@ -210,11 +249,8 @@ def mace_posteriors(
     """MACE E-step (crowd-kit's parametrisation, per worker: ``spamming[:, 0]`` pairs with
     the strategy ``thetas``, ``spamming[:, 1]`` with the true label):
     p(z=c) ∝ Π (s0·θ[y] + s1·[y = c])."""
-    a = np.maximum(spamming[worker, 0] * thetas[worker, code], 1e-300)
-    bonus = np.log(a + spamming[worker, 1]) - np.log(a)
-    base = np.bincount(item, weights=np.log(a), minlength=n_items)
-    extra = np.bincount(item * n_labels + code, weights=bonus, minlength=n_items * n_labels)
-    return _normalise_log(base[:, None] + extra.reshape(n_items, n_labels))
+    w, c = _grids(np.asarray(item), np.asarray(worker), np.asarray(code), n_items)
+    return _normalise_log(_mace_log(w, c, n_labels, spamming, thetas))
 
 
 def aggregate_codes(
@@ -282,25 +318,24 @@ def _aggregate_codes(
     majority = np.where(has, votes.argmax(axis=1), -1)
     share = np.where(has, top / np.maximum(n_lab, 1), np.nan)
     tie = has & ((votes == top[:, None]).sum(axis=1) > 1)
-    ds_p = np.full((n_items, V), np.nan)
-    mace_p = np.full((n_items, V), np.nan)
     t0 = time.perf_counter()
-    used = np.unique(code)
+    used = np.flatnonzero(np.bincount(code, minlength=V))
     n_fit = 0
-    if used.size == 1:
-        ds_p[has] = 0.0
-        ds_p[has, used[0]] = 1.0
-        mace_p = ds_p.copy()
-    elif used.size > 1:
+    if used.size <= 1:  # one label used (or none): nothing to infer
+        ds_lab = mace_lab = majority.copy()
+        ds_post = np.where(has, 1.0, np.nan)
+        mace_post = ds_post.copy()
+    else:
         rng = np.random.default_rng(seed)
-        rows = _fit_rows(item, worker, code, fit_items, rng)
+        rows = _fit_rows(item, worker, code, n_items, fit_items, rng)
         sel = slice(None) if rows is None else rows
         df = pd.DataFrame({"task": item[sel], "worker": worker[sel], "label": code[sel]})
         n_fit = int(df["task"].nunique())
+        w_grid, c_grid = _grids(item, worker, code, n_items)
         ds = DawidSkene(n_iter=ds_iter).fit(df)
         counts = _class_counts(ds.probas_, df, A, V)
         log_prior, E = ds_tensors(ds.priors_, ds.errors_, A, V, counts, smoothing)
-        ds_p = ds_posteriors(item, worker, code, n_items, log_prior, E)
+        ds_lab, ds_post = _best(_ds_log(w_grid, c_grid, log_prior, E), has)
         mace = MACE(n_restarts=1, n_iter=mace_iter, random_state=seed).fit(df)
         w_names = np.asarray(pd.factorize(df["worker"])[1], dtype=np.int64)
         assert mace.probas_ is not None
@@ -310,18 +345,8 @@ def _aggregate_codes(
         theta = np.ones((A, V))
         spam[w_names] = mace.spamming_
         theta[w_names[:, None], l_names[None, :]] = mace.thetas_
-        mace_p = mace_posteriors(item, worker, code, n_items, V, spam, theta)
-        ds_p[~has] = np.nan
-        mace_p[~has] = np.nan
+        mace_lab, mace_post = _best(_mace_log(w_grid, c_grid, V, spam, theta), has)
     fit_seconds = time.perf_counter() - t0
-
-    def best(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lab = np.where(has, np.nan_to_num(p, nan=-1.0).argmax(axis=1), -1)
-        post = np.where(has, np.nanmax(np.where(has[:, None], p, 0.0), axis=1), np.nan)
-        return lab, post
-
-    ds_lab, ds_post = best(ds_p)
-    mace_lab, mace_post = best(mace_p)
     return FieldAggregate(
         labels=list(labels),
         n_labels=n_lab,

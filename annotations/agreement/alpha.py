@@ -270,7 +270,17 @@ class FieldAlpha:
         seed: int = 0,
     ) -> tuple[float | None, int, int, tuple[float, float] | None]:
         """(alpha, pairable units, pairable values, CI or None) over the units in ``mask``."""
-        f = self.freq(mask)
+        return self.estimate_freq(self.freq(mask), confidence=confidence, n_boot=n_boot, seed=seed)
+
+    def estimate_freq(
+        self,
+        f: np.ndarray,
+        *,
+        confidence: float | None = None,
+        n_boot: int = 1000,
+        seed: int = 0,
+    ) -> tuple[float | None, int, int, tuple[float, float] | None]:
+        """:meth:`estimate` for units given as counts per unit type."""
         n_units = int(f.sum())
         if n_units == 0:
             return None, 0, 0, None

@@ -83,19 +83,22 @@ def _token_starts(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised tokenizer: (token-start flags, non-space flags) per character."""
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     table = _class_table()
-    cls = np.full(cp.shape, _OTHER, dtype=np.uint8)
-    bmp = cp < 0x10000
-    cls[bmp] = table[cp[bmp]]
-    if not bmp.all():
+    if cp.size and int(cp.max()) < 0x10000:
+        cls = table[cp]
+    else:
+        cls = np.full(cp.shape, _OTHER, dtype=np.uint8)
+        bmp = cp < 0x10000
+        cls[bmp] = table[cp[bmp]]
         for pos in np.flatnonzero(~bmp):
             cls[pos] = _char_class(chr(int(cp[pos])))
     word = cls == _WORD
-    prev_word = np.r_[False, word[:-1]]
-    run_start = word & ~prev_word
+    run_start = word.copy()
+    run_start[1:] &= ~word[:-1]
     starts = (cls == _OTHER) | run_start
     if word.any():
-        next_word = np.r_[word[1:], False]
-        run_end = np.flatnonzero(word & ~next_word)  # last index of each run
+        last_char = word.copy()
+        last_char[:-1] &= ~word[1:]
+        run_end = np.flatnonzero(last_char)  # last index of each run
         rs = np.flatnonzero(run_start)
         length = run_end - rs + 1
         clit = np.isin(cp[rs], [ord(c) for c in PROCLITICS])
@@ -161,7 +164,7 @@ def span_token_ranges(
     end: np.ndarray,
     texts: Sequence[str | None] | None,
     *,
-    chunk_items: int = 50_000,
+    chunk_items: int = 100_000,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row (item, [start, end)): the first and last token index the span overlaps
     (``last < first`` when it covers no token) and whether the item's text was tokenised;
@@ -176,30 +179,31 @@ def span_token_ranges(
     nonempty = end > start
     if texts is None or item.size == 0:
         return np.where(nonempty, first, 0), np.where(nonempty, last, -1), tokenised
-    has_text = np.fromiter((texts[i] is not None for i in item), dtype=bool, count=item.size)
+    present = np.fromiter((t is not None for t in texts), dtype=bool, count=len(texts))
+    has_text = present[item]
     rows = np.flatnonzero(has_text & nonempty)
     tokenised[has_text] = True
     if rows.size:
-        need = np.unique(item[rows])
+        n_items = len(texts)
+        need = np.flatnonzero(np.bincount(item[rows], minlength=n_items))
+        where = np.full(n_items, -1, dtype=np.int64)
         for lo in range(0, need.size, chunk_items):
             chunk = need[lo : lo + chunk_items]
             chunk_texts = [texts[i] or "" for i in chunk]
             lengths = np.fromiter(map(len, chunk_texts), dtype=np.int64, count=len(chunk_texts))
             base = np.r_[0, np.cumsum(lengths + 1)[:-1]]
-            starts, nonspace = _token_starts(" ".join(chunk_texts))
-            ts = np.flatnonzero(starts)  # token start positions; token id = rank
-            pos = np.flatnonzero(nonspace)  # characters that belong to a token
+            starts, nonspace = _token_starts(" ".join(chunk_texts) + " ")
+            # cum[c] = tokens started at or before c: the last token at or before c is
+            # cum[c] − 1, the first at or after c is cum[c] − 1 if c is in a token, else cum[c]
+            cum = np.cumsum(starts, dtype=np.int32)
+            where[chunk] = np.arange(chunk.size)
             r = rows[(item[rows] >= chunk[0]) & (item[rows] <= chunk[-1])]
-            j = np.searchsorted(chunk, item[r])
+            j = where[item[r]]
             s = np.minimum(start[r], lengths[j]) + base[j]
             e = np.minimum(end[r], lengths[j]) + base[j]
-            k = np.searchsorted(pos, s)  # first token character at or after s
-            p1 = pos[np.minimum(k, pos.size - 1)] if pos.size else s
-            f = np.searchsorted(ts, p1, side="right") - 1
-            k2 = np.searchsorted(pos, e - 1, side="right") - 1  # last one before e
-            p2 = pos[np.maximum(k2, 0)] if pos.size else s
-            g = np.where(k2 >= 0, np.searchsorted(ts, p2, side="right") - 1, -1)
-            bad = (e <= s) | (k >= pos.size) | (g < f)
+            f = cum[s] - nonspace[s]
+            g = cum[np.maximum(e - 1, 0)] - 1
+            bad = (e <= s) | (g < f)
             first[r] = np.where(bad, 0, f)
             last[r] = np.where(bad, -1, g)
     return np.where(nonempty, first, 0), np.where(nonempty, last, -1), tokenised

@@ -108,7 +108,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-_RECORD_KEYS = ("item", "annotator", "seconds", "labels", "text")
+_RECORD_KEYS = ("item", "annotator", "seconds", "text")
 _NO_LABELS: Mapping[str, Any] = {}
 
 
@@ -141,13 +141,17 @@ class LabelTable:
     ) -> None:
         self.specs = normalize_schema(schema, kind)
         keys = _RECORD_KEYS + tuple(k for k in slice_keys if k not in _RECORD_KEYS)
-        rows = [tuple(map(r.get, keys)) for r in records]
-        cols = (
-            dict(zip(keys, map(list, zip(*rows, strict=True)), strict=True))
-            if rows
-            else {k: [] for k in keys}
-        )
+        names = [s.name for s in self.specs]
+        no = _NO_LABELS
+        # one pass: the record's own keys, then every schema field of its labels
+        rows = [(*map(r.get, keys), *map((r.get("labels") or no).get, names)) for r in records]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in (*keys, *names)]
         del rows
+        cols: dict[str, Sequence[Any]] = {k: columns[i] for i, k in enumerate(keys)}
+        label_cols: dict[str, Sequence[Any]] = {
+            n: columns[len(keys) + i] for i, n in enumerate(names)
+        }
+        del columns
         if any(v is None for v in cols["item"]) or any(v is None for v in cols["annotator"]):
             raise ValueError("every record needs an 'item' and an 'annotator'")
         item, items = pd.factorize(_objects(cols["item"]))
@@ -161,6 +165,7 @@ class LabelTable:
         self.n_duplicates = int(key.size - keep.size)
         if self.n_duplicates:
             cols = {k: [v[i] for i in keep] for k, v in cols.items()}
+            label_cols = {k: [v[i] for i in keep] for k, v in label_cols.items()}
             item, ann = item[keep], ann[keep]
         self.items: list[Any] = list(items)
         self.annotators: list[Any] = list(anns)
@@ -183,20 +188,11 @@ class LabelTable:
         self.slot, self.n_slots = slot_layout(item, self.n_items)
         self.multi_items = np.bincount(item, minlength=self.n_items) >= 2
         self._item_pos: dict[Any, int] | None = None
-        names = [s.name for s in self.specs]
-        labels = [lab if lab is not None else _NO_LABELS for lab in cols["labels"]]
         del cols
-        rows = [tuple(map(lab.get, names)) for lab in labels]
-        values = (
-            dict(zip(names, zip(*rows, strict=True), strict=True))
-            if rows
-            else {n: () for n in names}
-        )
-        del rows, labels
         self.fields: dict[str, FieldState] = {}
         for spec in self.specs:
             self.fields[spec.name] = self._encode_field(
-                spec, values.pop(spec.name), gold, gold_items
+                spec, label_cols.pop(spec.name), gold, gold_items
             )
         self._span_tokens()
 
@@ -319,38 +315,62 @@ class LabelTable:
         n_boot: int = 1000,
         seed: int = 0,
     ) -> dict[str, Any]:
+        """The report entry of an alpha field over all items or the items in ``mask``."""
+        groups = np.zeros(self.n_items, dtype=np.int64) if mask is None else mask.astype(np.int64)
+        g = 0 if mask is None else 1
+        return self._entries(
+            name, groups, g + 1, [g], confidence=confidence, n_boot=n_boot, seed=seed
+        )[g]
+
+    def _entries(
+        self,
+        name: str,
+        groups: np.ndarray,
+        n_groups: int,
+        wanted: Iterable[int],
+        *,
+        confidence: float | None,
+        n_boot: int,
+        seed: int,
+    ) -> dict[int, dict[str, Any]]:
+        """Entries for several groups of items at once (``groups``: a group per item)."""
         st = self.fields[name]
-        assert st.alpha is not None and st.enc is not None
-        alpha, n_units, n_values, ci = st.alpha.estimate(
-            mask, confidence=confidence, n_boot=n_boot, seed=seed
+        fa = st.alpha
+        assert fa is not None and st.enc is not None
+        ok = fa.unit_type >= 0
+        freq = np.bincount(groups[ok] * fa.K + fa.unit_type[ok], minlength=n_groups * fa.K).reshape(
+            n_groups, fa.K
         )
-
-        def total(key: str) -> float:
-            arr = st.per_item[key]
-            return float(arr.sum() if mask is None else arr[mask].sum())
-
-        applies = total("applies")
-        missing = applies - total("valid")
-        out: dict[str, Any] = {
-            "type": st.spec.type,
-            "level": st.spec.level,
-            "alpha": rounded(alpha),
-            "ci": [rounded(ci[0]), rounded(ci[1])] if ci else None,
-            "items": n_units,
-            "values": n_values,
-            "missing_rate": rounded(missing / applies) if applies else None,
-            "abstain_rates": {
-                tok: rounded(total(f"token:{tok}") / applies) if applies else None
-                for tok in st.enc.tokens
-            },
+        sums = {
+            k: np.bincount(groups, weights=v, minlength=n_groups) for k, v in st.per_item.items()
         }
         if st.spec.gate is not None:
-            both = st.per_item["applies"] >= 2
-            base = self.multi_items
-            if mask is not None:
-                both, base = both & mask, base & mask
-            out["gate"] = st.spec.gate.to_dict()
-            out["coverage"] = rounded(both.sum() / base.sum()) if base.sum() else None
+            both = np.bincount(groups, weights=st.per_item["applies"] >= 2, minlength=n_groups)
+            base = np.bincount(groups, weights=self.multi_items, minlength=n_groups)
+        out = {}
+        for g in wanted:
+            alpha, n_units, n_values, ci = fa.estimate_freq(
+                freq[g].astype(np.float64), confidence=confidence, n_boot=n_boot, seed=seed
+            )
+            applies = float(sums["applies"][g])
+            missing = applies - float(sums["valid"][g])
+            entry: dict[str, Any] = {
+                "type": st.spec.type,
+                "level": st.spec.level,
+                "alpha": rounded(alpha),
+                "ci": [rounded(ci[0]), rounded(ci[1])] if ci else None,
+                "items": n_units,
+                "values": n_values,
+                "missing_rate": rounded(missing / applies) if applies else None,
+                "abstain_rates": {
+                    tok: rounded(sums[f"token:{tok}"][g] / applies) if applies else None
+                    for tok in st.enc.tokens
+                },
+            }
+            if st.spec.gate is not None:
+                entry["gate"] = st.spec.gate.to_dict()
+                entry["coverage"] = rounded(both[g] / base[g]) if base[g] else None
+            out[g] = entry
         return out
 
     def kappa(self, name: str, min_overlap: int = DEFAULT_MIN_OVERLAP) -> dict[str, Any]:
@@ -485,18 +505,21 @@ class LabelTable:
         counts = np.bincount(codes, minlength=len(uniq))
         order = np.argsort(-counts, kind="stable")[:max_slices]
         rows_per_item = np.bincount(self.item, minlength=self.n_items)
+        labels_per_slice = np.bincount(codes, weights=rows_per_item, minlength=len(uniq))
+        per_field = {
+            n: self._entries(
+                n, codes, len(uniq), order, confidence=confidence, n_boot=n_boot, seed=seed
+            )
+            for n, st in self.fields.items()
+            if st.alpha is not None
+        }
         out: dict[str, Any] = {}
         for c in order:
-            mask = codes == c
             label = "unknown" if _is_none(uniq[c]) else str(uniq[c])
             out[label] = {
-                "items": int(mask.sum()),
-                "labels": int(rows_per_item[mask].sum()),
-                "fields": {
-                    n: self.field_entry(n, mask, confidence=confidence, n_boot=n_boot, seed=seed)
-                    for n, st in self.fields.items()
-                    if st.alpha is not None
-                },
+                "items": int(counts[c]),
+                "labels": int(labels_per_slice[c]),
+                "fields": {n: entries[c] for n, entries in per_field.items()},
             }
         if len(uniq) > len(order):
             out["_omitted"] = int(len(uniq) - len(order))
