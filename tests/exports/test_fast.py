@@ -65,13 +65,14 @@ def test_fast_path_is_used_inside_the_snapshot(world):
         assert fast_path.usable()
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 @pytest.mark.parametrize("include", ["labelled", "settled"])
-def test_same_bytes_as_the_reference_path(world, include):
-    fast, slow = both(world.project, include=include)
+def test_same_bytes_as_the_reference_path(world, include, fmt):
+    fast, slow = both(world.project, include=include, fmt=fmt)
     assert fast == slow and fast
     awkward(world)
     for chunk_size in (1, 3, 2000):
-        fast, slow = both(world.project, include=include, chunk_size=chunk_size)
+        fast, slow = both(world.project, include=include, fmt=fmt, chunk_size=chunk_size)
         assert fast == slow and fast
 
 
@@ -118,6 +119,9 @@ def test_many_items_across_chunks(world):
     fast, slow = both(world.project, chunk_size=7)
     assert fast == slow
     assert len(fast.splitlines()) == 34
+    for fmt in ("csv", "parquet"):
+        fast, slow = both(world.project, chunk_size=7, fmt=fmt)
+        assert fast == slow
     with connection.cursor() as cursor:  # the snapshot ended with the stream
         cursor.execute("SHOW transaction_isolation")
         assert cursor.fetchone()[0] == "read committed"

@@ -71,14 +71,26 @@ def export_stream(
     life: it opens when the first bytes are asked for and closes (rolls back: nothing was
     written) when the stream ends, fails or is closed early (client gone).
 
-    Claims as JSONL on PostgreSQL take the SQL-built path (`fast.claim_lines`, same bytes);
-    `fast=False` forces the reference path (for tests and comparisons)."""
+    Claims on PostgreSQL take the SQL-built path (`fast.claim_lines` for JSONL,
+    `fast.claim_rows` for CSV and Parquet; the same bytes); `fast=False` forces the reference
+    path (for tests and comparisons)."""
     check_options(fmt=fmt, include=include, kind=kind)
     with export_snapshot():
         ctx = ExportContext.build(project)
-        if fast and fmt == "jsonl" and kind == "claims" and fast_path.usable():
-            for lines in fast_path.claim_lines(ctx, include, chunk_size):
-                yield ("\n".join(lines) + "\n").encode()
+        if fast and kind == "claims" and fast_path.usable():
+            if fmt == "jsonl":
+                for lines in fast_path.claim_lines(ctx, include, chunk_size):
+                    yield ("\n".join(lines) + "\n").encode()
+                return
+            writer = WRITERS[fmt](kind)
+            head = writer.start()
+            if head:
+                yield head
+            for rows in fast_path.claim_rows(ctx, include, chunk_size):
+                yield writer.write_rows(rows)
+            tail = writer.finish()
+            if tail:
+                yield tail
             return
         writer = WRITERS[fmt](kind)
         head = writer.start()

@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connections
 
 from ...models import Claim, Decision, EventCluster, Item, Label
-from .common import CHUNK_SIZE, FIRST_CHUNK, _dumps
+from .common import CHUNK_SIZE, CLAIM_COLUMNS, FIRST_CHUNK, _dumps
 from .records import ExportContext, _ArticleCache, soft_labels
 
 SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
@@ -47,6 +47,12 @@ _ARTICLE_RUNS = (
         "outlet_reviewed",
     ),
     ("published",),
+)
+
+
+# The article's columns in CLAIM_COLUMNS (document_id … outlet_reviewed), in that order.
+ARTICLE_COLUMNS = tuple(
+    name for name, _ in CLAIM_COLUMNS[CLAIM_COLUMNS.index(("document_id", "i")) : 21]
 )
 
 
@@ -90,7 +96,42 @@ def _bool_sql(expr: str) -> str:
     return f"CASE WHEN {expr} IS NULL THEN 'null' WHEN {expr} THEN 'true' ELSE 'false' END"
 
 
-def _claims_sql(include: str) -> str:
+def _jsonl_select(adjudication_tail: str) -> str:
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               ',"claim_id":' || c.id || ',"dataset_version":' || %(dataset_version)s || ',',
+               ',"end":' || c."end" || ',"event_cluster":' || {_json_text("ec.key")}
+                   || ',"gold":',
+               ',"guidelines_version":' || %(schema_version)s || ',"id":"claim-' || c.id
+                   || '","item_id":' || i.id || ',"labels":[',
+               lab.lp, lab.lv,
+               '],"language":' || CASE WHEN c.language = '' THEN 'null'
+                   ELSE to_json(c.language)::text END
+                   || ',"n_labels":' || coalesce(lab.n, 0) || ',',
+               ',"start":' || c.start || ',"status":' || {_json_text("i.status")}
+                   || ',"text":' || {_json_text("c.text")}
+                   || ',"unit_defect":' || {_json_text("c.unit_defect")}
+                   || ',"unit_kind":' || {_json_text("c.unit_kind")} || '}}',
+               c.language, c.unit_defect, d.action, d.overrides_majority
+    """
+
+
+def _tabular_select(adjudication_tail: str) -> str:
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               c.id, i.id, c.language, c.start, c."end", c.text, c.unit_kind, c.unit_defect,
+               i.status, lab.lp, lab.lv, coalesce(lab.n, 0), ec.key,
+               d.action, d.overrides_majority
+    """
+
+
+def _claims_sql(include: str, tabular: bool = False) -> str:
+    """The records' query. JSONL: ready-made segments; tabular (CSV, Parquet): plain column
+    values. Both carry the labels as SEP-joined JSON prefixes and raw jsonb values."""
     item = Item._meta.db_table
     claim = Claim._meta.db_table
     cluster = EventCluster._meta.db_table
@@ -123,25 +164,10 @@ def _claims_sql(include: str) -> str:
         + """ || ',"version":' || d.version || '}'"""
     )
     where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
+    select = _tabular_select(adjudication_tail) if tabular else _jsonl_select(adjudication_tail)
     # Identifiers come from model metadata; every value is a query parameter.
     return f"""
-        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
-               i.aggregate::text, d.changed_fields::text,
-               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
-               ',"claim_id":' || c.id || ',"dataset_version":' || %(dataset_version)s || ',',
-               ',"end":' || c."end" || ',"event_cluster":' || {_json_text("ec.key")}
-                   || ',"gold":',
-               ',"guidelines_version":' || %(schema_version)s || ',"id":"claim-' || c.id
-                   || '","item_id":' || i.id || ',"labels":[',
-               lab.lp, lab.lv,
-               '],"language":' || CASE WHEN c.language = '' THEN 'null'
-                   ELSE to_json(c.language)::text END
-                   || ',"n_labels":' || coalesce(lab.n, 0) || ',',
-               ',"start":' || c.start || ',"status":' || {_json_text("i.status")}
-                   || ',"text":' || {_json_text("c.text")}
-                   || ',"unit_defect":' || {_json_text("c.unit_defect")}
-                   || ',"unit_kind":' || {_json_text("c.unit_kind")} || '}}',
-               c.language, c.unit_defect, d.action, d.overrides_majority
+        {select}
         FROM {item} i
         JOIN {claim} c ON c.id = i.claim_id
         LEFT JOIN {cluster} ec ON ec.id = c.cluster_id
@@ -230,6 +256,7 @@ class _Articles:
     def __init__(self) -> None:
         self.rows = _ArticleCache()
         self.fragments: dict[int, tuple[str, str, str, str]] = {}
+        self.values: dict[int, tuple[Any, ...]] = {}
 
     def load(self, article_ids: set[int]) -> None:
         missing = {a for a in article_ids if a not in self.fragments}
@@ -237,11 +264,72 @@ class _Articles:
             return
         if len(self.fragments) + len(missing) > _ArticleCache.LIMIT:
             self.fragments = {a: self.fragments[a] for a in article_ids if a in self.fragments}
+            self.values = {a: self.values[a] for a in article_ids if a in self.values}
         self.rows.load(missing)
         for article_id in missing:
             row = self.rows.get(article_id)
             a, d, o, p = (_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
             self.fragments[article_id] = (a, d, o, p)
+            self.values[article_id] = tuple(row[k] for k in ARTICLE_COLUMNS)
+
+
+class _State:
+    """What every chunk of one export needs: query parameters, caches, article fragments."""
+
+    def __init__(self, ctx: ExportContext) -> None:
+        schema_versions = sorted(ctx.schema_versions.items())
+        self.params = {
+            "project": ctx.project.pk,
+            "dataset_version": "null" if ctx.version is None else str(int(ctx.version)),
+            "schema_version": str(int(ctx.schema_version)),
+            "sv_ids": [pk for pk, _ in schema_versions],
+            "sv_numbers": [number for _, number in schema_versions],
+            "annotators": [u for u, _ in sorted(ctx.annotators.items(), key=lambda kv: _n(kv[1]))],
+            "reviewers": [u for u, _ in sorted(ctx.reviewers.items(), key=lambda kv: _n(kv[1]))],
+        }
+        self.gold = _Canon()
+        self.changed = _Canon(_changed_fields)
+        self.labels = _Labels(ctx.field_types["claim"])
+        self.articles = _Articles()
+        self.by_group = ctx.splits.by_group
+        self.split_json: dict[str | None, str] = {None: "null"}
+
+    def rows(
+        self, ctx: ExportContext, include: str, chunk_size: int, tabular: bool, using: str
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL extra_float_digits = 1")
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(_claims_sql(include, tabular=tabular), self.params)
+            size = min(chunk_size, FIRST_CHUNK)
+            while True:
+                rows = cursor.fetchmany(size)
+                if not rows:
+                    return
+                size = chunk_size
+                self.articles.load({row[0] for row in rows})
+                yield rows
+
+    def labels_json(self, prefixes: str | None, values: str | None) -> tuple[str, str]:
+        """(the labels' JSON without brackets, the soft labels' JSON)."""
+        if values is None:
+            return "", "{}"
+        closed, soft = self.labels(values)
+        labels = ",".join(map(add, prefixes.split(SEP), closed))  # type: ignore[union-attr]
+        if FIX in labels:
+            labels = _fix_floats(labels)
+        return labels, soft
+
+    def split_of(self, article_id: int, cluster_id: int | None) -> str | None:
+        return self.by_group.get(
+            ("article", article_id) if cluster_id is None else ("cluster", cluster_id)
+        )
+
+    def adjudication(self, settled: bool, changed: str | None, tail: str | None) -> str:
+        if settled and tail is not None:
+            return '{"changed_fields":' + self.changed(changed) + tail
+        return "null"
 
 
 def claim_lines(
@@ -249,26 +337,13 @@ def claim_lines(
 ) -> Iterator[list[str]]:
     """Claim records as JSONL lines (without newlines), one list per chunk. Call only when
     `usable()` is true."""
-    connection = connections[using]
-    schema_versions = sorted(ctx.schema_versions.items())
-    annotators = [uid for uid, _ in sorted(ctx.annotators.items(), key=lambda kv: _n(kv[1]))]
-    reviewers = [uid for uid, _ in sorted(ctx.reviewers.items(), key=lambda kv: _n(kv[1]))]
-    params = {
-        "project": ctx.project.pk,
-        "dataset_version": "null" if ctx.version is None else str(int(ctx.version)),
-        "schema_version": str(int(ctx.schema_version)),
-        "sv_ids": [pk for pk, _ in schema_versions],
-        "sv_numbers": [number for _, number in schema_versions],
-        "annotators": annotators,
-        "reviewers": reviewers,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL extra_float_digits = 1")
-    gold_canon = _Canon()
-    changed_canon = _Canon(_changed_fields)
-    labels_of = _Labels(ctx.field_types["claim"])
-    articles = _Articles()
-    fragments = articles.fragments
+    state = _State(ctx)
+    fragments = state.articles.fragments
+    gold_canon = state.gold
+    labels_json = state.labels_json
+    split_of = state.split_of
+    split_json = state.split_json
+    adjudication_of = state.adjudication
     project = ',"project":' + _dumps(ctx.project.slug) + ","
     after_published = {
         settled: f',"schema_version":{int(ctx.schema_version)},"settled":'
@@ -276,93 +351,145 @@ def claim_lines(
         + ',"soft_labels":'
         for settled in (True, False)
     }
-    by_group = ctx.splits.by_group
-    split_json = {None: "null"}
     stats: Counter[tuple[Any, ...]] = Counter()
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(_claims_sql(include), params)
-        size = min(chunk_size, FIRST_CHUNK)
-        while True:
-            rows = cursor.fetchmany(size)
-            if not rows:
-                break
-            size = chunk_size
-            articles.load({row[0] for row in rows})
-            lines = []
-            append = lines.append
-            for (
-                article_id,
-                cluster_id,
-                settled,
-                gold,
-                aggregate,
-                changed,
-                adjudication_tail,
-                s_claim,
-                s_end,
-                s_guidelines,
-                prefixes,
-                values,
-                s_language,
-                s_start,
-                language,
-                defect,
-                action,
-                overrides,
-            ) in rows:
-                a, d, o, p = fragments[article_id]
-                if values is None:
-                    labels = ""
-                    soft = "{}"
-                else:
-                    closed, soft = labels_of(values)
-                    labels = ",".join(map(add, prefixes.split(SEP), closed))
-                    if FIX in labels:
-                        labels = _fix_floats(labels)
-                split = by_group.get(
-                    ("article", article_id) if cluster_id is None else ("cluster", cluster_id)
-                )
-                split_text = split_json.get(split)
-                if split_text is None:
-                    split_text = split_json[split] = _dumps(split)
-                adjudication = (
-                    '{"changed_fields":' + changed_canon(changed) + adjudication_tail
-                    if settled and adjudication_tail is not None
-                    else "null"
-                )
-                append(
-                    "".join(
-                        (
-                            '{"adjudication":',
-                            adjudication,
-                            ',"aggregate":',
-                            gold_canon(aggregate),
-                            ",",
-                            a,
-                            s_claim,
-                            d,
-                            s_end,
-                            gold_canon(gold) if settled else "null",
-                            s_guidelines,
-                            labels,
-                            s_language,
-                            o,
-                            project,
-                            p,
-                            after_published[settled],
-                            soft,
-                            ',"split":',
-                            split_text,
-                            s_start,
-                        )
+    for rows in state.rows(ctx, include, chunk_size, False, using):
+        lines = []
+        append = lines.append
+        for (
+            article_id,
+            cluster_id,
+            settled,
+            gold,
+            aggregate,
+            changed,
+            adjudication_tail,
+            s_claim,
+            s_end,
+            s_guidelines,
+            prefixes,
+            values,
+            s_language,
+            s_start,
+            language,
+            defect,
+            action,
+            overrides,
+        ) in rows:
+            a, d, o, p = fragments[article_id]
+            labels, soft = labels_json(prefixes, values)
+            split = split_of(article_id, cluster_id)
+            split_text = split_json.get(split)
+            if split_text is None:
+                split_text = split_json[split] = _dumps(split)
+            append(
+                "".join(
+                    (
+                        '{"adjudication":',
+                        adjudication_of(settled, changed, adjudication_tail),
+                        ',"aggregate":',
+                        gold_canon(aggregate),
+                        ",",
+                        a,
+                        s_claim,
+                        d,
+                        s_end,
+                        gold_canon(gold) if settled else "null",
+                        s_guidelines,
+                        labels,
+                        s_language,
+                        o,
+                        project,
+                        p,
+                        after_published[settled],
+                        soft,
+                        ',"split":',
+                        split_text,
+                        s_start,
                     )
                 )
-                stats[
-                    (split, settled, language, defect, action if settled else None, overrides)
-                ] += 1
-            _add_stats(ctx, stats)
-            stats.clear()
-            yield lines
+            )
+            stats[(split, settled, language, defect, action if settled else None, overrides)] += 1
+        _add_stats(ctx, stats)
+        stats.clear()
+        yield lines
+
+
+def _null(text: str) -> str | None:
+    return None if text == "null" else text
+
+
+def claim_rows(
+    ctx: ExportContext, include: str, chunk_size: int = CHUNK_SIZE, using: str = "default"
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Claim records as tuples in CLAIM_COLUMNS order for CSV and Parquet, nested values
+    already canonical JSON text (None where the record holds null). Call only when `usable()`
+    is true."""
+    state = _State(ctx)
+    article_values = state.articles.values
+    gold_canon = state.gold
+    labels_json = state.labels_json
+    split_of = state.split_of
+    adjudication_of = state.adjudication
+    head = (ctx.version, ctx.project.slug, ctx.schema_version, ctx.schema_version)
+    stats: Counter[tuple[Any, ...]] = Counter()
+    for rows in state.rows(ctx, include, chunk_size, True, using):
+        out = []
+        append = out.append
+        for (
+            article_id,
+            cluster_id,
+            settled,
+            gold,
+            aggregate,
+            changed,
+            adjudication_tail,
+            claim_id,
+            item_id,
+            language,
+            start,
+            end,
+            text,
+            unit_kind,
+            defect,
+            status,
+            prefixes,
+            values,
+            n_labels,
+            cluster_key,
+            action,
+            overrides,
+        ) in rows:
+            labels, soft = labels_json(prefixes, values)
+            split = split_of(article_id, cluster_id)
+            append(
+                (
+                    f"claim-{claim_id}",
+                    *head,
+                    item_id,
+                    claim_id,
+                    *article_values[article_id],
+                    language or None,
+                    start,
+                    end,
+                    text,
+                    unit_kind,
+                    defect,
+                    status,
+                    settled,
+                    _null(gold_canon(gold)) if settled else None,
+                    _null(adjudication_of(settled, changed, adjudication_tail)),
+                    "[" + labels + "]",
+                    n_labels,
+                    soft,
+                    _null(gold_canon(aggregate)),
+                    cluster_key,
+                    split,
+                )
+            )
+            stats[(split, settled, language, defect, action if settled else None, overrides)] += 1
+        _add_stats(ctx, stats)
+        stats.clear()
+        yield out
 
 
 def _n(pseudonym: str) -> int:
@@ -384,4 +511,4 @@ def _add_stats(ctx: ExportContext, stats: Counter[tuple[Any, ...]]) -> None:
                 out["claims:overrides"]["true"] += n
 
 
-__all__ = ["claim_lines", "usable"]
+__all__ = ["claim_lines", "claim_rows", "usable"]

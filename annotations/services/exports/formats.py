@@ -61,6 +61,27 @@ class CsvWriter:
         )
         return buffer.getvalue().encode()
 
+    def write_rows(self, rows: list[tuple[Any, ...]]) -> bytes:
+        """Rows in column order with nested values already JSON text (fast.claim_rows): the
+        same cells as `write` (csv writes None as an empty cell)."""
+        flags = [i for i, (_, kind) in enumerate(self.columns) if kind == "b"]
+        texts = [i for i, (_, kind) in enumerate(self.columns) if kind in ("s", "j")]
+        out = []
+        for row in rows:
+            cells = list(row)
+            for i in flags:
+                value = cells[i]
+                if value is not None:
+                    cells[i] = "true" if value else "false"
+            for i in texts:
+                value = cells[i]
+                if value is not None and value.startswith(FORMULA_PREFIXES):
+                    cells[i] = "'" + value
+            out.append(cells)
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(out)
+        return buffer.getvalue().encode()
+
     def finish(self) -> bytes:
         return b""
 
@@ -122,6 +143,14 @@ class ParquetWriter:
                 data[name] = [r.get(name) for r in records]
         table = self.pa.Table.from_pydict(data, schema=self.schema)
         self.writer.write_table(table, row_group_size=max(1, len(records)))
+        return self.sink.drain()
+
+    def write_rows(self, rows: list[tuple[Any, ...]]) -> bytes:
+        """Rows in column order with nested values already JSON text (fast.claim_rows)."""
+        columns = list(zip(*rows, strict=True))
+        data = {name: list(columns[i]) for i, (name, _) in enumerate(self.columns)}
+        table = self.pa.Table.from_pydict(data, schema=self.schema)
+        self.writer.write_table(table, row_group_size=max(1, len(rows)))
         return self.sink.drain()
 
     def finish(self) -> bytes:
