@@ -177,7 +177,7 @@ def load_probe(
     if embed:
         pool = _with_embeddings(pool)
     probe = Probe(pool, events, event_of, unsure, negatives, synthetic, articles)
-    probe.by_id = {c.id: c for c in pool}
+    probe.by_id = {str(c.id): c for c in pool}
     return probe
 
 

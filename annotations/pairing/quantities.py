@@ -211,7 +211,7 @@ def extract_dates(text: str, reference: date | None = None) -> list[DateMention]
 
 
 def _date_spans(work: str) -> list[tuple[int, int]]:
-    spans = []
+    spans: list[tuple[int, int]] = []
     for _, pattern in _DATE_PATTERNS:
         spans.extend(m.span() for m in pattern.finditer(work))
     return spans
