@@ -405,23 +405,21 @@ def clusters_refresh(*, project: Project, new_claims: Iterable[int] = ()) -> dic
         for key, members in wanted.items():
             for claim in members:
                 target[claim] = ids[key]
-        current = dict(
+        current: dict[int, int | None] = dict(
             Claim.objects.filter(project=project, cluster__manual=False).values_list(
                 "pk", "cluster_id"
             )
         )
         moves: dict[int | None, list[int]] = defaultdict(list)
-        for claim, cluster_id in current.items():
-            if target.get(claim) != cluster_id:
+        for claim, now_in in current.items():
+            if target.get(claim) != now_in:
                 moves[target.get(claim)].append(claim)
-        for claim, cluster_id in target.items():
+        for claim, goes_to in target.items():
             if claim not in current:
-                moves[cluster_id].append(claim)
-        for cluster_id, claims in moves.items():
-            for start in range(0, len(claims), 10_000):
-                Claim.objects.filter(pk__in=claims[start : start + 10_000]).update(
-                    cluster_id=cluster_id
-                )
+                moves[goes_to].append(claim)
+        for dest, moved in moves.items():
+            for start in range(0, len(moved), 10_000):
+                Claim.objects.filter(pk__in=moved[start : start + 10_000]).update(cluster_id=dest)
         if stale:
             EventCluster.objects.filter(pk__in=stale, manual=False).delete()
         _pairs_link_clusters(project, pairs)

@@ -33,7 +33,7 @@ PAGE_SIZE = 25
 # --- reads ----------------------------------------------------------------------------------
 
 
-def clusters_of(project: Project, q: str = "") -> QuerySet[EventCluster]:
+def clusters_of(project: Project, q: str = "") -> QuerySet[Any]:
     """Event clusters with claim counts and date span; `q` searches titles and claim texts."""
     qs = EventCluster.objects.filter(project=project)
     if q:
@@ -180,7 +180,7 @@ def events_page(request: HttpRequest, slug: str) -> HttpResponse:
         "settings": pairing_settings(project),
         "n_pairs": ClaimPair.objects.filter(project=project).count(),
     }
-    if request.htmx and request.GET.get("fragment") == "rows":
+    if getattr(request, "htmx", False) and request.GET.get("fragment") == "rows":
         return render(request, "annotations/_event_rows.html", context)
     return render(request, "annotations/events.html", context)
 
@@ -265,7 +265,7 @@ def pairs_compute_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, ADMIN_ROLES)
     full = request.POST.get("full") == "1"
     job = pairs_job_create(project=project, user=request.user, incremental=not full)
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(request, "annotations/_job.html", {"job": job})
     messages.success(request, "Pairing started.")
     return redirect(reverse("events", args=[project.slug]) + "#pairs-job")
