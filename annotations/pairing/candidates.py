@@ -4,16 +4,24 @@ Pipeline for a pool of claims (:func:`ranked_candidates`; the other entry points
 
 1. :func:`~annotations.pairing.features.prepare_pool`: outlet groups, sentence vectors
    (encoded when a claim has none), per-language char n-gram TF-IDF (``char_wb`` 3-5,
-   sublinear tf), names, numbers and dates.
-2. Retrieval (:func:`retrieve_pairs`), in blocks of rows so memory stays flat: for each
-   query, the ``retrieve_k`` best claims by sentence-vector cosine over the whole pool (any
-   language), and the ``retrieve_k`` best by TF-IDF cosine among claims of its own language.
-   Columns are sorted by outlet group so excluding the query's own outlet is one slice
-   per block; the top lists come from ``argpartition``. No Python loop runs over pairs.
+   sublinear tf), names, numbers, dates, and context: the mean vector of each claim with
+   its two neighbours on each side (claims of an article are expected in reading order)
+   and per-article vector and name profiles.
+2. Retrieval (:func:`~annotations.pairing.retrieval.retrieve_pairs`), in blocks of rows
+   so memory stays flat: per query, the ``retrieve_k`` best claims by the model's linear
+   score, plus the ``top_k`` best by sentence-vector cosine over the whole pool (any
+   language) and by TF-IDF cosine among claims of its own language. Columns are sorted by
+   outlet group so excluding the query's own outlet is one slice per block; top lists come
+   from ``argpartition``; no Python loop runs over pairs. Pools above 5,000 claims are
+   searched in a compressed space (see the retrieval module), then scored exactly.
 3. Scoring: :func:`~annotations.pairing.features.pair_features` and the logistic model of
    :mod:`annotations.pairing.calibration` give ``score`` = P(same event).
-4. Per query, candidates are sorted by score, repeated texts of one article count once,
-   and the ``top_k`` best are kept.
+4. Per query, candidates are sorted by score, a text repeated inside one article counts
+   once, and the ``top_k`` best are kept.
+
+``method`` says how a pair was proposed: ``"encoder"`` or ``"tfidf"`` when only that
+similarity's own top list found it, ``"both"`` when both lists did or when the combined
+score (which uses both) did.
 
 Pairs are only ever proposed between claims of different articles **and** different
 outlets; a claim whose outlet is ``None`` forms its own group with its article.

@@ -174,3 +174,22 @@ def test_two_fold_event_split_recall(probe: Probe, refitted_on: Any, capsys: Any
         [("recall@10 condensed, 2-fold event split", f"{hits / possible:.3f} ({hits}/{possible})")],
     )
     assert hits / possible >= 0.72
+
+
+def test_compressed_retrieval_space_keeps_recall(
+    probe: Probe, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Large pools retrieve in the PCA / count-sketch space; on the probe it loses little."""
+    from annotations.pairing import retrieval
+
+    exact = recall_at_k(probe, ranked_candidates(probe.pool, probe.pool), K, condensed=False)
+    monkeypatch.setattr(retrieval, "EXACT_MAX_CLAIMS", 0)
+    compressed = recall_at_k(probe, ranked_candidates(probe.pool, probe.pool), K, condensed=False)
+    report(
+        capsys,
+        [
+            ("plain recall@10, default top-10 lists, exact space", fmt(exact)),
+            ("plain recall@10, default top-10 lists, compressed space", fmt(compressed)),
+        ],
+    )
+    assert compressed.recall >= exact.recall - 0.03
