@@ -66,7 +66,14 @@ def _load_runners() -> None:
     # Runners register themselves on import; import the modules that define them.
     from importlib import import_module
 
-    for module in ("imports", "pairs", "agreement_jobs", "exports", "suggestions", "demo"):
+    for module in (
+        "imports",
+        "suggest_fill",
+        "pairs",
+        "agreement_jobs",
+        "exports",
+        "suggestions",
+    ):
         try:
             import_module(f"annotations.services.{module}")
         except ModuleNotFoundError as exc:
