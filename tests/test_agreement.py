@@ -20,7 +20,9 @@ from sklearn.metrics import cohen_kappa_score
 
 from annotations.agreement import (
     FieldAlpha,
+    aggregate_field,
     agreement_report,
+    alpha_ci,
     annotator_stats,
     cohen_kappa,
     krippendorff_alpha,
@@ -229,6 +231,7 @@ def test_bootstrap_ci_contains_estimate_and_narrows(level: str) -> None:
     assert (large.ci[1] - large.ci[0]) < (small.ci[1] - small.ci[0]) / 3
     again = krippendorff_alpha(_noisy(150, 1), level, confidence=0.95, seed=3)
     assert again.ci == small.ci  # fixed seed: reproducible
+    assert alpha_ci(_noisy(150, 1), level, seed=3) == small.ci
 
 
 def test_bootstrap_matches_naive_resampling() -> None:
@@ -458,6 +461,20 @@ def test_posterior_formulas_equal_crowdkit() -> None:
     theta[w_names[:, None], l_names[None, :]] = m.thetas_
     mine = mace_posteriors(item, worker, label, 800, 3, spam, theta)
     np.testing.assert_allclose(mine, m.probas_.sort_index()[[0, 1, 2]].to_numpy(), atol=1e-9)
+
+
+def test_aggregate_field_with_ids_and_labels() -> None:
+    item, worker, label, truth = _crowd(900, 5)
+    names = np.array(["fact", "opinion", "prediction"])
+    items, agg = aggregate_field(
+        [f"c{i}" for i in item], [f"w{w}" for w in worker], list(names[label]), seed=1
+    )
+    assert items[:2] == ["c0", "c1"] and len(items) == 900
+    ds_names = np.array([agg.labels[c] for c in agg.ds])
+    assert (ds_names == names[truth]).mean() > 0.9
+    first = agg.item(0)
+    assert first is not None and first["ds"] in names and 0 < first["ds_posterior"] <= 1
+    assert sum(first["votes"].values()) == 3
 
 
 def test_review_queue_puts_conflicts_first() -> None:

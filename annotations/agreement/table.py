@@ -387,7 +387,7 @@ class LabelTable:
         )
         return {
             "annotators": self.annotators,
-            "matrix": [[rounded(v) for v in row] for row in mat],
+            "matrix": [[rounded(v, 4) for v in row] for row in mat],
             "overlap": over.tolist(),
         }
 
