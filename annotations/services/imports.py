@@ -1,5 +1,7 @@
 """Storing what the ingest pipeline produces: documents, articles (deduplicated, with every
-provenance), outlets, claims (with their label suggestion computed once, here) and queue items.
+provenance), outlets, claims and queue items. Label suggestions are not computed here: the
+import queues a ``suggest_fill`` job (services/suggest_fill.py) in its own transaction, which
+fills ``Claim.suggestion`` once the claims are committed (``import_paths`` fills them at once).
 
 Policy, per uploaded file (a zip counts as one file, JSONL too):
 
@@ -12,8 +14,8 @@ Policy, per uploaded file (a zip counts as one file, JSONL too):
   twice, or reposted inside another page) is stored once; every place it was found is an
   ArticleProvenance row. A duplicate is never re-segmented, so admins' boundary fixes survive.
 
-The pure work (decoding, segmenting, suggestions) happens before the transaction opens, so the
-transaction only holds bulk inserts.
+The pure work (decoding, segmenting) happens before the transaction opens, so the transaction
+only holds bulk inserts (COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from ..ingest import IngestError, Limits, SourceDoc, segment_file
-from ..ingest.types import CLAIM_KINDS, ArticleUnit
+from ..ingest.types import ArticleUnit
 from ..models import Article, ArticleProvenance, Claim, Document, Job, NamedSource, Outlet, Project
 from .items import items_create_for_claims
 from .jobs import JobError, ProgressFn, register
@@ -212,10 +214,14 @@ def import_file(
     user: Any = None,
     progress: ProgressCb = None,
     job: Job | None = None,
+    fill: str = "job",
 ) -> dict[str, Any]:
     """Import one file (txt, html, jsonl or zip) into the project; returns its summary.
 
-    Bad input is reported in ``errors`` (file, line, byte, message) and stores nothing."""
+    Bad input is reported in ``errors`` (file, line, byte, message) and stores nothing.
+    ``fill``: how the new claims get their label suggestions: ``"job"`` queues a
+    ``suggest_fill`` job with the import's commit, ``"now"`` fills them before returning,
+    ``"none"`` leaves them for a later fill."""
     name = sanitise_filename(filename)
     summary = _summary(name)
     report = progress or (lambda fraction, message="": None)
@@ -228,14 +234,19 @@ def import_file(
     report(0.3, f"{name}: storing")
     for attempt in range(3):
         try:
-            return _store(project, name, docs, summary, user, job, report)
+            summary = _store(project, name, docs, summary, user, job, report, fill)
+            break
         except IntegrityError:
             # A concurrent import stored some of the same documents or articles first; the
             # transaction rolled back, so start again: what is there now is skipped.
             if attempt == 2:
                 raise
             summary = _summary(name)
-    return summary  # pragma: no cover
+    if fill == "now" and summary["claims"]:
+        from .suggest_fill import suggestions_fill
+
+        suggestions_fill(project=project, document_ids=summary["document_ids"])
+    return summary
 
 
 def _store(
@@ -246,6 +257,7 @@ def _store(
     user: Any,
     job: Job | None,
     report: Callable[..., None],
+    fill: str = "job",
 ) -> dict[str, Any]:
     shas = [document_sha(d) for d in docs]
     known = set(
@@ -280,32 +292,15 @@ def _store(
         if key not in existing:
             new_keys.add(key)
 
-    # Suggestions for the claims of new articles (pure work, before the transaction).
-    suggest = _suggester() if project.suggestions != Project.Suggestions.OFF else None
-    registry = suggestion_registry(project) if suggest else {}
-    pending: dict[tuple[int, int, int], dict[str, Any] | None] = {}
-    first_seen: set[str] = set()
-    total_units = sum(len(a.sentences) for _, a, k in keyed if k in new_keys) or 1
-    done_units = 0
-    for index, article, key in keyed:
-        if key not in new_keys or key in first_seen:
-            continue
-        first_seen.add(key)
-        text = todo[index][0].text
-        for position, unit in enumerate(article.sentences):
-            value = None
-            if unit.unit_kind in CLAIM_KINDS:
-                value = suggestion_for(
-                    suggest, text[unit.start : unit.end], unit.language, registry
-                )
-            pending[(index, article.start, position)] = value
-            done_units += 1
-            if done_units % 2000 == 0:
-                report(0.3 + 0.4 * done_units / total_units, f"{name}: suggestions")
-
     report(0.7, f"{name}: writing")
     with transaction.atomic():
-        summary = _write(project, name, todo, keyed, new_keys, pending, summary, user, job, report)
+        summary = _write(project, name, todo, keyed, new_keys, summary, user, job, report)
+        if fill == "job" and summary["claims"] and project.suggestions != Project.Suggestions.OFF:
+            from .suggest_fill import suggest_fill_job_create
+
+            suggest_fill_job_create(
+                project=project, user=user, document_ids=summary["document_ids"]
+            )
     report(1.0, f"{name}: done")
     return summary
 
@@ -349,7 +344,6 @@ def _write(
     todo: list[tuple[SourceDoc, str]],
     keyed: list[tuple[int, ArticleUnit, str]],
     new_keys: set[str],
-    pending: dict[tuple[int, int, int], dict[str, Any] | None],
     summary: dict[str, Any],
     user: Any,
     job: Job | None,
@@ -448,7 +442,7 @@ def _write(
                     unit_kind=unit.unit_kind,
                     unit_defect=unit.unit_defect,
                     claim_likelihood=float(unit.claim_likelihood),
-                    suggestion=pending.get((index, article.start, position)),
+                    suggestion=None,
                 )
             )
             per_doc[index]["claims"] += 1
@@ -459,7 +453,6 @@ def _write(
         items_create_for_claims(project=project, claims=batch, fresh=True)
         report(0.7 + 0.3 * (i + len(batch)) / total, f"{name}: writing claims")
     summary["claims"] = len(claims)
-    _count_named_sources(project, claims)
 
     for document, counts in zip(documents, per_doc, strict=True):
         document.stats = dict(counts)
@@ -527,16 +520,19 @@ def _doc_url(doc: SourceDoc) -> str:
     return ""
 
 
-def _count_named_sources(project: Project, claims: Sequence[Claim]) -> None:
-    """Count named sources (from the suggestions' source spans) into the registry."""
+def count_named_sources(
+    project: Project, suggested: Iterable[tuple[str, dict[str, Any] | None]]
+) -> None:
+    """Count named sources (from the suggestions' source spans) into the registry;
+    ``suggested`` holds (claim text, suggestion) pairs."""
     counts: Counter[str] = Counter()
     names: dict[str, tuple[str, str]] = {}
-    for claim in claims:
-        labels = (claim.suggestion or {}).get("labels") or {}
+    for text, suggestion in suggested:
+        labels = (suggestion or {}).get("labels") or {}
         span = labels.get("source_span")
         if labels.get("source_named") != "yes" or not span or len(span) != 2:
             continue
-        surface = claim.text[span[0] : span[1]].strip()
+        surface = text[span[0] : span[1]].strip()
         key = registry_key(surface)
         if len(key) < 3 or key in _PRONOUNS or len(surface) > 200:
             continue
@@ -570,12 +566,15 @@ def _count_named_sources(project: Project, claims: Sequence[Claim]) -> None:
 
 
 def import_paths(*, project: Project, paths: Sequence[str | Path], user: Any = None) -> dict:
-    """Import files from disk (commands and the demo seed); one summary per file."""
+    """Import files from disk (commands and the demo seed); one summary per file. The label
+    suggestions are filled before returning (no job)."""
     files = []
     for path in paths:
         path = Path(path)
         files.append(
-            import_file(project=project, filename=path.name, data=path.read_bytes(), user=user)
+            import_file(
+                project=project, filename=path.name, data=path.read_bytes(), user=user, fill="now"
+            )
         )
     return _totals(files)
 
@@ -677,3 +676,7 @@ def upload_validate(*, filename: str, data: bytes) -> None:
             decode_bytes(content, where)
     else:
         decode_bytes(data, name)
+
+
+# The suggest_fill runner registers itself on import; jobs._load_runners imports this module.
+from . import suggest_fill as _suggest_fill  # noqa: E402, F401
