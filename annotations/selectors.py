@@ -9,9 +9,39 @@ from django.db.models import Count, Q, QuerySet
 from .models import Item, Job, Project
 from .permissions import is_site_admin, role_in, visible_projects
 
+COUNTS_SECONDS = 60
+
+
+def status_counts_cached(project_ids: list[int], kind: str = "claim") -> dict[int, dict[str, int]]:
+    """Items by status per project, cached COUNTS_SECONDS per project: counting a 1M-item
+    project scans its items, so pages that show the figures (home, project page) reuse them for
+    a minute. Missing projects are counted together in one grouped query."""
+    from django.core.cache import cache
+
+    keys = {pid: f"status-counts:{kind}:{pid}" for pid in project_ids}
+    found = cache.get_many(list(keys.values()))
+    out = {pid: found[key] for pid, key in keys.items() if key in found}
+    missing = [pid for pid in project_ids if pid not in out]
+    if missing:
+        fresh: dict[int, dict[str, int]] = {
+            pid: dict.fromkeys(Item.Status.values, 0) for pid in missing
+        }
+        rows = (
+            Item.objects.filter(project_id__in=missing, kind=kind)
+            .values_list("project_id", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for pid, status, n in rows:
+            fresh[pid][status] = n
+        cache.set_many({keys[pid]: counts for pid, counts in fresh.items()}, COUNTS_SECONDS)
+        out.update(fresh)
+    return out
+
 
 def projects_with_progress(user: Any) -> list[dict[str, Any]]:
-    """The user's projects with item counts by state (one query for all projects)."""
+    """The user's projects with claim counts by state: one query for the projects and the
+    user's roles, plus one grouped count for projects whose figures are not cached."""
     from django.db.models import OuterRef, Subquery
 
     from .models import Membership
@@ -20,19 +50,16 @@ def projects_with_progress(user: Any) -> list[dict[str, Any]]:
     projects = list(
         visible_projects(user)
         .filter(archived_at__isnull=True)
-        .annotate(
-            my_role=Subquery(my_role),
-            n_items=Count("items", filter=Q(items__kind="claim") & ~Q(items__status="excluded")),
-            n_settled=Count("items", filter=Q(items__kind="claim", items__status="settled")),
-            n_review=Count("items", filter=Q(items__kind="claim", items__status="review")),
-        )
+        .annotate(my_role=Subquery(my_role))
         .order_by("name")
     )
+    counts = status_counts_cached([p.pk for p in projects])
     rows = []
     site_admin = is_site_admin(user)
     cache: dict[int, str | None] = user.__dict__.setdefault("_wb_roles", {})
     for project in projects:
-        total = project.n_items or 0
+        c = counts[project.pk]
+        total = sum(c.values()) - c.get("excluded", 0)
         # Same answer as permissions.role_in, from the one query above (no query per row).
         cache.setdefault(project.pk, project.my_role or ("admin" if site_admin else None))
         rows.append(
@@ -40,12 +67,31 @@ def projects_with_progress(user: Any) -> list[dict[str, Any]]:
                 "project": project,
                 "role": role_in(user, project),
                 "items": total,
-                "settled": project.n_settled,
-                "review": project.n_review,
-                "percent": round(100 * project.n_settled / total) if total else 0,
+                "settled": c.get("settled", 0),
+                "review": c.get("review", 0),
+                "percent": round(100 * c.get("settled", 0) / total) if total else 0,
             }
         )
     return rows
+
+
+def project_overview_cached(project: Project) -> dict[str, Any]:
+    """Figures of the project page, cached COUNTS_SECONDS (full counts at 1M claims)."""
+    from django.core.cache import cache
+
+    key = f"project-overview:{project.pk}"
+    data = cache.get(key)
+    if data is None:
+        data = {
+            "n_documents": project.documents.count(),
+            "n_articles": project.articles.count(),
+            "n_claims": project.claims.count(),
+        }
+        cache.set(key, data, COUNTS_SECONDS)
+    data = dict(data)
+    data["claim_counts"] = status_counts_cached([project.pk], "claim")[project.pk]
+    data["pair_counts"] = status_counts_cached([project.pk], "pair")[project.pk]
+    return data
 
 
 def item_state_counts(project: Project, kind: str = "claim") -> dict[str, int]:
