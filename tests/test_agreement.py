@@ -21,6 +21,7 @@ from sklearn.metrics import cohen_kappa_score
 from annotations.agreement import (
     FieldAlpha,
     aggregate_field,
+    agreement_by_slice,
     agreement_report,
     alpha_ci,
     annotator_stats,
@@ -624,6 +625,22 @@ def test_report_shape_and_json_safety() -> None:
     assert set(rep["slices"]) == {"language", "outlet", "schema_version"}
     assert set(rep["slices"]["language"]) == {"ar", "en"}
     assert len(rep["review_queue"]) == 50
+
+
+def test_slices_by_record_key_and_by_mapping() -> None:
+    recs = _records()
+    by_lang = agreement_by_slice(recs, "language", n_boot=100)
+    assert set(by_lang) == {"ar", "en"}
+    assert by_lang["ar"]["items"] == 160 and by_lang["en"]["items"] == 80
+    ar_only = [r for r in recs if r["language"] == "ar"]
+    whole = agreement_report(ar_only, n_boot=0, aggregate=False, slice_keys=())
+    for field, entry in by_lang["ar"]["fields"].items():
+        assert entry["alpha"] == whole["fields"][field]["alpha"]
+        assert entry["items"] == whole["fields"][field]["items"]
+        assert entry["missing_rate"] == whole["fields"][field]["missing_rate"]
+        assert entry.get("coverage") == whole["fields"][field].get("coverage")
+    halves = agreement_by_slice(recs, {f"c{i}": i % 2 for i in range(240)}, n_boot=0)
+    assert set(halves) == {"0", "1"} and halves["0"]["items"] == 120
 
 
 def test_report_alpha_equals_matrix_alpha_and_gate_coverage() -> None:

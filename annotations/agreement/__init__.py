@@ -11,7 +11,8 @@ Spans (``spans.py``): :func:`tokenize`, :func:`span_f1`, :func:`span_pairs_f1`,
 Annotators (``annotators.py``): :func:`annotator_stats`.
 Aggregation (``aggregation.py``): :func:`aggregate_field`, :func:`review_uncertainty`,
 :func:`should_auto_settle`, :class:`FieldAggregate`.
-Report (``report.py``, ``table.py``): :func:`agreement_report`, :func:`review_queue`,
+Report (``report.py``, ``table.py``): :func:`agreement_report`, :func:`agreement_by_slice`,
+:func:`review_queue`,
 :class:`LabelTable`. Encoding (``encoding.py``): :func:`encode_values`.
 Schema (``schema.py``): :func:`normalize_schema`, :func:`required_fields`,
 ``DEFAULT_CLAIM_SCHEMA``, ``DEFAULT_PAIR_SCHEMA``, ``MISSING_TOKENS``.
@@ -33,7 +34,7 @@ from .alpha import (
 )
 from .annotators import annotator_stats
 from .kappa import KappaMatrix, cohen_kappa, pairwise_kappa
-from .report import agreement_report, review_queue
+from .report import agreement_by_slice, agreement_report, review_queue
 from .schema import (
     DEFAULT_CLAIM_SCHEMA,
     DEFAULT_PAIR_SCHEMA,
@@ -59,6 +60,7 @@ __all__ = [
     "LabelTable",
     "SpanAgreement",
     "aggregate_field",
+    "agreement_by_slice",
     "agreement_report",
     "alpha_ci",
     "annotator_stats",

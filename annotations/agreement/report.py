@@ -202,3 +202,26 @@ def review_queue(
     table = LabelTable(records, schema, kind=kind, slice_keys=())
     aggs = table.aggregate(fit_items=fit_items, ds_iter=ds_iter, mace_iter=mace_iter, seed=seed)
     return json_safe(table.review_queue(aggs, limit))
+
+
+def agreement_by_slice(
+    records: Iterable[Mapping[str, Any]],
+    slice_key: str | Mapping[Any, Any],
+    schema: Any = None,
+    *,
+    kind: str = "claim",
+    confidence: float | None = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+    max_slices: int = 30,
+) -> dict[str, Any]:
+    """The per-field alpha entries (alpha, CI, items, missing rate, coverage) for each
+    slice of items: ``slice_key`` is a record attribute ("language", "outlet",
+    "schema_version"; an item's first record decides) or a mapping item → slice value."""
+    keys = (slice_key,) if isinstance(slice_key, str) else ()
+    with gc_paused():
+        table = LabelTable(records, schema, kind=kind, slice_keys=keys)
+        out = table.slice_entries(
+            slice_key, max_slices=max_slices, confidence=confidence, n_boot=n_boot, seed=seed
+        )
+    return json_safe(out)

@@ -491,16 +491,22 @@ class LabelTable:
 
     def slice_entries(
         self,
-        key: str,
+        key: str | Mapping[Any, Any],
         *,
         max_slices: int = 30,
         confidence: float | None = 0.95,
         n_boot: int = 1000,
         seed: int = 0,
     ) -> dict[str, Any]:
-        vals = self.slices.get(key)
-        if vals is None:
-            return {}
+        """Per-field entries for each slice: ``key`` names a record attribute (language,
+        outlet, schema_version: the item's first record decides) or maps item → slice.
+        The ``max_slices`` largest slices are kept (``_omitted`` counts the rest)."""
+        if isinstance(key, str):
+            vals = self.slices.get(key)
+            if vals is None:
+                return {}
+        else:
+            vals = _objects([key.get(it) for it in self.items])
         codes, uniq = pd.factorize(pd.Series(vals, dtype=object), use_na_sentinel=False)
         counts = np.bincount(codes, minlength=len(uniq))
         order = np.argsort(-counts, kind="stable")[:max_slices]
