@@ -45,6 +45,7 @@ UNCERTAINTY_KIND = "least_confident"
 QUEUE_STATUSES = (Item.Status.OPEN, Item.Status.FULL)
 CURVE_SIZES = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 SIMULATION_CAP = 1500  # units used by the (many-fit) simulation; the model itself uses all
+CURVE_CAP = 3000  # units used by the cross-validated learning curve
 UPDATE_CHUNK = 500
 
 
@@ -183,11 +184,15 @@ def training_data(project: Project) -> tuple[list[str], list[str], list[int]]:
     return texts, labels, ids
 
 
-def new_adjudications(project: Project, since: SuggestionModel | None) -> int:
+def new_adjudications(
+    project: Project, since: SuggestionModel | None, cap: int | None = None
+) -> int:
+    """Adjudicated claims settled after the `since` model (all of them without one); with
+    `cap`, counting stops there (bounded work on large projects)."""
     qs = adjudicated_claims(project)
     if since is not None:
         qs = qs.filter(settled_at__gt=since.created_at)
-    return qs.count()
+    return qs[:cap].count() if cap is not None else qs.count()
 
 
 def training_running(project: Project) -> Job | None:
@@ -198,20 +203,32 @@ def training_running(project: Project) -> Job | None:
     )
 
 
-def model_maybe_retrain(*, project: Project, user: Any = None) -> Job | None:
+RETRAIN_CHECK_SECONDS = 30
+
+
+def model_maybe_retrain(*, project: Project, user: Any = None, throttle: bool = True) -> Job | None:
     """Enqueue the `train` job when enough new adjudicated labels exist since the newest model
     (the first model needs the classifier's minimum: 50 labels in at least two classes).
     Returns the job, or None when nothing is due or a training job is already queued/running.
-    Call it after an adjudication commits; it costs two indexed queries."""
+
+    Call it after an adjudication commits. With `throttle` (the default) a project is checked
+    at most once per RETRAIN_CHECK_SECONDS, so a busy review session costs one cache hit per
+    decision; the counts are bounded by the threshold."""
+    from django.core.cache import cache
+
     from ..suggest.classifier import MIN_CLASSES_TO_TRAIN, MIN_LABELS_TO_TRAIN
 
+    if throttle and not cache.add(
+        f"wb:retrain-check:{project.pk}", 1, timeout=RETRAIN_CHECK_SECONDS
+    ):
+        return None
     if training_running(project) is not None:
         return None
     last = latest_model(project)
-    fresh = new_adjudications(project, last)
+    need = MIN_LABELS_TO_TRAIN if last is None else min_labels_to_train()
+    if new_adjudications(project, last, cap=need) < need:
+        return None
     if last is None:
-        if fresh < MIN_LABELS_TO_TRAIN:
-            return None
         classes = (
             adjudicated_claims(project)
             .values_list(f"gold__{FIELD}", flat=True)
@@ -220,8 +237,6 @@ def model_maybe_retrain(*, project: Project, user: Any = None) -> Job | None:
         )
         if len(list(classes)) < MIN_CLASSES_TO_TRAIN:
             return None
-    elif fresh < min_labels_to_train():
-        return None
     return job_create(kind="train", project=project, user=user, params={"reason": "auto"})
 
 
@@ -300,7 +315,11 @@ def _mean_curve(curves: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, fl
 
 
 def items_uncertainty_update(
-    *, project: Project, model: Any = None, item_ids: Iterable[int] | None = None
+    *,
+    project: Project,
+    model: Any = None,
+    item_ids: Iterable[int] | None = None,
+    min_id: int | None = None,
 ) -> int:
     """Write the model's uncertainty to the project's queued claim items (open or partly
     leased; items in review keep the annotators' disagreement figure). Returns how many were
@@ -315,6 +334,8 @@ def items_uncertainty_update(
     qs = Item.objects.filter(project=project, kind=Item.Kind.CLAIM, status__in=QUEUE_STATUSES)
     if item_ids is not None:
         qs = qs.filter(pk__in=list(item_ids))
+    if min_id is not None:
+        qs = qs.filter(pk__gte=min_id)
     rows = list(qs.order_by("id").values_list("id", "claim__text"))
     written = 0
     for start in range(0, len(rows), UPDATE_CHUNK):
@@ -362,7 +383,8 @@ def model_train(*, project: Project, job_id: str = "", progress: ProgressFn | No
     counts = Counter(labels)
     curve: list[dict[str, float]] = []
     if min(counts.values()) >= 2:
-        curve = learning_curve(texts, labels, _curve_sizes(len(texts)), seed=seed)
+        lc_texts, lc_labels = _subsample(texts, labels, CURVE_CAP, seed)
+        curve = learning_curve(lc_texts, lc_labels, _curve_sizes(len(lc_texts)), seed=seed)
     report(0.5, "simulating uncertainty-first order")
     simulation = _simulation(texts, labels, seed)
     metrics = {
@@ -406,13 +428,13 @@ def _train_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
 
 @register("uncertainty")
 def _uncertainty_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
-    """Score newly queued claims with the newest model (e.g. after an import)."""
+    """Score queued claims with the newest model, e.g. after an import: params
+    `{"min_id": first new item id}` limits it to the new items (default: every queued claim)."""
     if job.project is None:
         raise JobError("An uncertainty job needs a project.")
-    ids = job.params.get("items")
-    written = items_uncertainty_update(
-        project=job.project, item_ids=[int(i) for i in ids] if isinstance(ids, list) else None
-    )
+    raw = job.params.get("min_id")
+    min_id = int(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
+    written = items_uncertainty_update(project=job.project, min_id=min_id)
     return {"uncertainty_items": written}
 
 

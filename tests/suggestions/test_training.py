@@ -37,10 +37,10 @@ def test_one_class_is_not_enough(project):
 def test_retrain_only_after_enough_new_adjudications(project, admin, settings):
     settings.WORKBENCH_MIN_LABELS_TO_TRAIN = 6
     adjudicated(project, per_class=17)  # 51
-    job = model_maybe_retrain(project=project, user=admin)
+    job = model_maybe_retrain(project=project, user=admin, throttle=False)
     assert job is not None and job.kind == "train" and job.state == "queued"
     # A second check while that job is queued does not pile up another.
-    assert model_maybe_retrain(project=project) is None
+    assert model_maybe_retrain(project=project, throttle=False) is None
     job_run(job_id=str(job.pk))
     job.refresh_from_db()
     assert job.state == "done", job.error
@@ -50,9 +50,9 @@ def test_retrain_only_after_enough_new_adjudications(project, admin, settings):
 
     later = make_open_items(project, ["opinion", "prediction"] * 4)
     settle(later[:5], ["opinion", "prediction", "opinion", "prediction", "opinion"])
-    assert model_maybe_retrain(project=project) is None  # 5 new < 6
+    assert model_maybe_retrain(project=project, throttle=False) is None  # 5 new < 6
     settle(later[5:6], ["prediction"])
-    second_job = model_maybe_retrain(project=project)
+    second_job = model_maybe_retrain(project=project, throttle=False)
     assert second_job is not None
     job_run(job_id=str(second_job.pk))
     assert latest_model(project).n_labels == 57
@@ -60,6 +60,33 @@ def test_retrain_only_after_enough_new_adjudications(project, admin, settings):
     # Re-running a finished job changes nothing (idempotent guard in job_run).
     job_run(job_id=str(second_job.pk))
     assert SuggestionModel.objects.filter(project=project).count() == 2
+
+
+def test_checks_are_throttled_per_project(project, other_project, settings):
+    settings.WORKBENCH_MIN_LABELS_TO_TRAIN = 1
+    assert model_maybe_retrain(project=project) is None  # nothing adjudicated: checked
+    adjudicated(project, per_class=17)
+    assert model_maybe_retrain(project=project) is None  # within the window: not checked
+    assert not Job.objects.filter(kind="train").exists()
+    assert model_maybe_retrain(project=other_project) is None  # other projects are separate
+    from django.core.cache import cache
+
+    cache.delete(f"wb:retrain-check:{project.pk}")
+    assert model_maybe_retrain(project=project) is not None
+
+
+def test_uncertainty_job_scores_new_items_only(project):
+    adjudicated(project, per_class=17)
+    old = make_open_items(project, ["opinion"])
+    model_train(project=project)
+    new = make_open_items(project, ["prediction", "checkable_fact"])
+    Item.objects.filter(pk=old[0].pk).update(uncertainty=0.5)
+    job = Job.objects.create(kind="uncertainty", project=project, params={"min_id": new[0].pk})
+    job_run(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == "done" and job.result == {"uncertainty_items": 2}
+    assert Item.objects.get(pk=old[0].pk).uncertainty == 0.5
+    assert all(Item.objects.get(pk=i.pk).uncertainty > 0 for i in new)
 
 
 def test_rerun_of_an_interrupted_job_reuses_its_model(project):
