@@ -331,18 +331,53 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backends(database: str) -> list[int]:
+    """PIDs of the PostgreSQL backends connected to the bench database."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
 def run_format(url: str, token: str, fmt: str, expected: int) -> dict[str, float]:
     port = free_port()
     proc = start_server(url, port)
+    database = urlparse(url).path.lstrip("/")
     try:
         worker = children(proc.pid)[0]
+        cpu_start = cpu_seconds(worker)
+        backend_cpu: dict[int, tuple[float, float]] = {}
         base_rss = status_kb(worker, "VmRSS")
         peak = [base_rss]
         done = threading.Event()
 
         def sample() -> None:
+            ticks = 0
             while not done.is_set():
                 peak[0] = max(peak[0], status_kb(worker, "VmRSS"))
+                if ticks % 10 == 0:  # look for new backends twice a second
+                    for pid in postgres_backends(database):
+                        if pid not in backend_cpu:
+                            backend_cpu[pid] = (cpu_seconds(pid), 0.0)
+                for pid, (first, last) in backend_cpu.items():
+                    backend_cpu[pid] = (first, cpu_seconds(pid) or last)
+                ticks += 1
                 time.sleep(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -382,6 +417,8 @@ def run_format(url: str, token: str, fmt: str, expected: int) -> dict[str, float
                 records = newlines
         done.set()
         sampler.join()
+        worker_cpu = cpu_seconds(worker) - cpu_start
+        db_cpu = sum(last - first for first, last in backend_cpu.values())
         hwm = status_kb(worker, "VmHWM")
         if records != expected:
             raise RuntimeError(f"{fmt}: got {records} records, expected {expected}")
@@ -394,6 +431,9 @@ def run_format(url: str, token: str, fmt: str, expected: int) -> dict[str, float
             "rss_start": base_rss / 1024,
             "rss_peak": max(hwm, peak[0]) / 1024,
             "mb": size / 1e6,
+            "cpu_us": 1e6 * worker_cpu / max(1, records),
+            "db_cpu_us": 1e6 * db_cpu / max(1, records),
+            "load": os.getloadavg()[0],
         }
     finally:
         stop_server(proc)
@@ -428,17 +468,24 @@ def main() -> None:
     print(f"P7 export, {expected} claim records x 3 labels, gunicorn 1 sync worker, {cores} cores")
     print(
         f"{'format':8} {'records':>9} {'seconds':>8} {'records/s':>10} {'first byte s':>13} "
-        f"{'peak RSS MB':>12} {'idle RSS MB':>12} {'MB out':>8}"
+        f"{'peak RSS MB':>12} {'idle RSS MB':>12} {'MB out':>8} {'worker CPU us/rec':>18} "
+        f"{'PG CPU us/rec':>14} {'load 1m':>8}"
     )
     for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
         row = run_format(url, token, fmt, expected)
         print(
             f"{fmt:8} {row['records']:>9.0f} {row['seconds']:>8.1f} {row['rate']:>10.0f} "
             f"{row['ttfb']:>13.3f} {row['rss_peak']:>12.0f} {row['rss_start']:>12.0f} "
-            f"{row['mb']:>8.0f}",
+            f"{row['mb']:>8.0f} {row['cpu_us']:>18.1f} {row['db_cpu_us']:>14.1f} "
+            f"{row['load']:>8.1f}",
             flush=True,
         )
     print("target (JSONL): >= 20000 records/s, peak RSS <= 250 MB, first byte <= 1 s")
+    print(
+        "worker CPU us/rec: CPU time of the gunicorn worker per record (whole request, up-front "
+        "queries included); PG CPU: of the database backends; 1e6 / (sum) is the rate one "
+        "idle core each would sustain"
+    )
 
 
 if __name__ == "__main__":
