@@ -191,14 +191,18 @@ def _best(logp: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _grids(
-    item: np.ndarray, worker: np.ndarray, code: np.ndarray, n_items: int
+    item: np.ndarray,
+    worker: np.ndarray,
+    code: np.ndarray,
+    n_items: int,
+    layout: tuple[np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(worker, code) per item × slot, −1 where empty."""
-    slot, n_slots = slot_layout(item, n_items)
+    """(worker, code) per item × slot, −1 where empty (codes < 0 count as empty)."""
+    slot, n_slots = layout if layout is not None else slot_layout(item, n_items)
     w = np.full((max(n_slots, 1), n_items), -1, dtype=np.int64)
     c = np.full((max(n_slots, 1), n_items), -1, dtype=np.int64)
     w[slot, item] = worker
-    c[slot, item] = code
+    c[slot, item] = np.where(code >= 0, code, -1)
     return w, c
 
 
@@ -266,8 +270,10 @@ def aggregate_codes(
     mace_iter: int = MACE_ITER,
     smoothing: float = DS_SMOOTHING,
     seed: int = 0,
+    layout: tuple[np.ndarray, int] | None = None,
 ) -> FieldAggregate:
-    """Aggregate long rows (item index, worker index, label code ≥ 0; others dropped)."""
+    """Aggregate long rows (item index, worker index, label code ≥ 0; others dropped).
+    ``layout`` = :func:`slot_layout` of ``item`` when the caller has it."""
     with warnings.catch_warnings():  # crowd-kit 1.4.2 uses pandas' deprecated keywords
         warnings.filterwarnings("ignore", module=r"crowdkit(\.|$)")
         warnings.filterwarnings("ignore", message=".*(inplace|copy) keyword.*")
@@ -283,6 +289,7 @@ def aggregate_codes(
             mace_iter=mace_iter,
             smoothing=smoothing,
             seed=seed,
+            layout=layout,
         )
 
 
@@ -299,6 +306,7 @@ def _aggregate_codes(
     mace_iter: int,
     smoothing: float,
     seed: int,
+    layout: tuple[np.ndarray, int] | None,
 ) -> FieldAggregate:
     import time
 
@@ -307,6 +315,7 @@ def _aggregate_codes(
     item = np.asarray(item, dtype=np.int64)
     worker = np.asarray(worker, dtype=np.int64)
     code = np.asarray(code, dtype=np.int64)
+    grids = _grids(item, worker, code, n_items, layout)
     keep = code >= 0
     item, worker, code = item[keep], worker[keep], code[keep]
     V = max(len(labels), 1)
@@ -331,7 +340,7 @@ def _aggregate_codes(
         sel = slice(None) if rows is None else rows
         df = pd.DataFrame({"task": item[sel], "worker": worker[sel], "label": code[sel]})
         n_fit = int(df["task"].nunique())
-        w_grid, c_grid = _grids(item, worker, code, n_items)
+        w_grid, c_grid = grids
         ds = DawidSkene(n_iter=ds_iter).fit(df)
         counts = _class_counts(ds.probas_, df, A, V)
         log_prior, E = ds_tensors(ds.priors_, ds.errors_, A, V, counts, smoothing)

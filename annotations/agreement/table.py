@@ -469,6 +469,7 @@ class LabelTable:
                 mace_iter=mace_iter,
                 smoothing=smoothing,
                 seed=seed,
+                layout=(self.slot, self.n_slots),
             )
         return out
 
