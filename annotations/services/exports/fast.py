@@ -70,11 +70,13 @@ def _float_sql(expr: str) -> str:
     """SQL text of a float8 as Python's json writes it: PostgreSQL's shortest output equals
     Python's repr for plain decimals; an integral value gains '.0'; anything else (exponent,
     NaN, infinities) is marked for Python to format."""
+    text = f"{expr}::text"
     return (
         f"CASE WHEN {expr} IS NULL THEN 'null' "
-        f"WHEN {expr}::text ~ '^-?[0-9]+$' THEN {expr}::text || '.0' "
-        f"WHEN {expr}::text ~ '^-?[0-9]+\\.[0-9]+$' THEN {expr}::text "
-        f"ELSE E'\\x1e' || {expr}::text || E'\\x1e' END"
+        f"WHEN strpos({text}, 'e') > 0 OR {text} IN ('NaN', 'Infinity', '-Infinity') "
+        f"THEN E'\\x1e' || {text} || E'\\x1e' "
+        f"WHEN strpos({text}, '.') = 0 THEN {text} || '.0' "
+        f"ELSE {text} END"
     )
 
 
@@ -82,9 +84,9 @@ def _iso_sql(expr: str) -> str:
     """SQL text of a timestamptz as the JSON string of Python's `isoformat()` in UTC."""
     utc = f"({expr} AT TIME ZONE 'UTC')"
     return (
-        f"""'"' || to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') """
-        f"|| CASE WHEN to_char({utc}, 'US') = '000000' THEN '' "
-        f"ELSE '.' || to_char({utc}, 'US') END || '+00:00\"'"
+        f"""'"' || CASE WHEN date_trunc('second', {utc}) = {utc} """
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US') END || '+00:00"'"""
     )
 
 
