@@ -33,7 +33,7 @@ def _url(db: dict, name: str) -> str:
 def _manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1", "PYTHONPATH": str(ROOT)}
     env.pop("REDIS_URL", None)
-    return subprocess.run(  # noqa: S603 - fixed arguments
+    return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -65,7 +65,7 @@ def test_dump_during_annotation_restores_to_the_same_export(project, tmp_path, s
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
         before = b"".join(export_stream(project=project, kind="claims", include="labelled"))
-        dumper = subprocess.Popen(  # noqa: S603
+        dumper = subprocess.Popen(
             [
                 "pg_dump",
                 *_pg(db),
@@ -89,9 +89,9 @@ def test_dump_during_annotation_restores_to_the_same_export(project, tmp_path, s
     after_write = b"".join(export_stream(project=project, kind="claims", include="labelled"))
     assert after_write != before, "the label written during the dump changed the live export"
 
-    subprocess.run(["createdb", *_pg(db), restored], check=True)  # noqa: S603, S607
+    subprocess.run(["createdb", *_pg(db), restored], check=True)
     try:
-        restore = subprocess.run(  # noqa: S603
+        restore = subprocess.run(
             ["pg_restore", *_pg(db), "--no-owner", f"--dbname={restored}", str(dump)],
             capture_output=True,
             text=True,
@@ -110,4 +110,4 @@ def test_dump_during_annotation_restores_to_the_same_export(project, tmp_path, s
         assert exported.returncode == 0, exported.stdout + exported.stderr
         assert out.read_bytes() == before
     finally:
-        subprocess.run(["dropdb", *_pg(db), "--if-exists", restored], check=False)  # noqa: S603, S607
+        subprocess.run(["dropdb", *_pg(db), "--if-exists", restored], check=False)
