@@ -118,25 +118,42 @@ class _Space:
     exact: bool
     enc: np.ndarray
     ctx: np.ndarray
-    tf: np.ndarray | None  # compressed: TF-IDF sketches, all languages in one matrix
     names: sp.csr_matrix | np.ndarray
     art_names: sp.csr_matrix | np.ndarray
+    #: compressed only: [TF-IDF sketch | context | names sketch] per claim, and the same
+    #: with the model weights applied (query side), so one product gives their share of
+    #: the linear score. Each language's TF-IDF sketch has its own slice of dimensions,
+    #: so claims of different languages have a TF-IDF product of exactly 0.
+    rest: np.ndarray | None = None
+    rest_weighted: np.ndarray | None = None
 
 
-def _space(pool: PreparedPool, exact: bool) -> _Space:
+def _space(pool: PreparedPool, exact: bool, weights: dict[str, np.float32]) -> _Space:
     names = _retrieval_names(pool)
     if exact:
-        return _Space(True, pool.emb, pool.ctx_emb, None, names, pool.art_names)
-    tf = np.zeros((pool.n, SKETCH_DIM), dtype=np.float32)
-    for code, rows in pool.lang_rows.items():
-        tf[rows] = _sketch(pool.tfidf[code], SKETCH_DIM, seed=17 + code)
+        return _Space(True, pool.emb, pool.ctx_emb, names, pool.art_names)
+    width = max(64, SKETCH_DIM // max(1, len(pool.lang_rows)))
+    tf = np.zeros((pool.n, width * len(pool.lang_rows)), dtype=np.float32)
+    for slot, (code, rows) in enumerate(sorted(pool.lang_rows.items())):
+        tf[rows, slot * width : (slot + 1) * width] = _sketch(pool.tfidf[code], width, 17 + code)
+    ctx = _pca(pool.ctx_emb, PCA_DIM)
+    names_sketch = _sketch(names, SKETCH_DIM, seed=5)
+    rest = np.hstack([tf, ctx, names_sketch])
+    scale = np.concatenate(
+        [
+            np.full(tf.shape[1], weights["tfidf"], dtype=np.float32),
+            np.full(ctx.shape[1], weights["context_encoder"], dtype=np.float32),
+            np.full(names_sketch.shape[1], weights["names"], dtype=np.float32),
+        ]
+    )
     return _Space(
         False,
         _pca(pool.emb, PCA_DIM),
-        _pca(pool.ctx_emb, PCA_DIM),
-        tf,
-        _sketch(names, SKETCH_DIM, seed=5),
+        ctx,
+        names_sketch,
         _sketch(pool.art_names, SKETCH_DIM, seed=9),
+        rest,
+        rest * scale,
     )
 
 
@@ -157,10 +174,10 @@ def retrieve_pairs(
 
     k_single = k if k_single is None else k_single
     exact = pool.n <= EXACT_MAX_CLAIMS if exact is None else exact
-    space = _space(pool, exact)
     weights = {
         name: np.float32(w) for name, w in zip(FEATURE_NAMES, calibration.COEFFICIENTS, strict=True)
     }
+    space = _space(pool, exact, weights)
     n = pool.n
     n_groups = int(pool.group.max()) + 1 if n else 0
     order = np.argsort(pool.group, kind="stable")
@@ -170,9 +187,9 @@ def retrieve_pairs(
         starts=starts,
         ends=ends,
         enc=np.ascontiguousarray(space.enc[order].T),
-        ctx=np.ascontiguousarray(space.ctx[order].T),
-        tf=None if space.tf is None else np.ascontiguousarray(space.tf[order].T),
-        names=_columns_of(space.names, order),
+        ctx=np.ascontiguousarray(space.ctx[order].T) if exact else None,
+        rest=None if space.rest is None else np.ascontiguousarray(space.rest[order].T),
+        names=_columns_of(space.names, order) if exact else None,
         lang=pool.lang[order],
         art=pool.article[order],
         lo=pool.date_lo[order].astype(np.float32),
@@ -216,13 +233,21 @@ class _Columns:
     starts: np.ndarray
     ends: np.ndarray
     enc: np.ndarray  # (dim, n) in column order
-    ctx: np.ndarray
-    tf: np.ndarray | None
-    names: sp.csr_matrix | np.ndarray
+    ctx: np.ndarray | None  # exact space only
+    rest: np.ndarray | None  # compressed space only
+    names: sp.csr_matrix | np.ndarray | None  # exact space only
     lang: np.ndarray
     art: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+
+    @property
+    def mid(self) -> np.ndarray:
+        return (self.lo + self.hi) / 2
+
+    @property
+    def half(self) -> np.ndarray:
+        return (self.hi - self.lo) / 2
 
 
 def _block(
@@ -239,27 +264,23 @@ def _block(
 ) -> tuple[np.ndarray, ...]:
     n = pool.n
     enc = space.enc[q] @ cols.enc
-    if tf_cols_t is not None:
+    lin = enc * weights["encoder"]
+    tf: np.ndarray | None = None
+    if space.exact:
+        assert tf_cols_t is not None and cols.ctx is not None and cols.names is not None
         tf = np.zeros_like(enc)
         tf[:, tf_pos] = (pool.tfidf[code][pool.lang_pos[q]] @ tf_cols_t).toarray()
-    else:
-        assert space.tf is not None and cols.tf is not None
-        tf = space.tf[q] @ cols.tf
-        tf[:, cols.lang != code] = 0.0
-    lin = enc * weights["encoder"]
-    lin += tf * weights["tfidf"]
-    ctx = space.ctx[q] @ cols.ctx
-    ctx *= weights["context_encoder"]
-    lin += ctx
-    del ctx
-    if isinstance(cols.names, np.ndarray):
-        shared_dense = space.names[q] @ cols.names
-        shared_dense *= weights["names"]
-        lin += shared_dense
-        del shared_dense
-    elif cols.names.shape[0]:
-        shared = (space.names[q] @ cols.names).tocoo()
-        lin[shared.row, shared.col] += weights["names"] * np.minimum(shared.data, 2.0)
+        lin += tf * weights["tfidf"]
+        ctx = space.ctx[q] @ cols.ctx
+        ctx *= weights["context_encoder"]
+        lin += ctx
+        del ctx
+        if cols.names.shape[0]:
+            shared = (space.names[q] @ cols.names).tocoo()
+            lin[shared.row, shared.col] += weights["names"] * np.minimum(shared.data, 2.0)
+    else:  # TF-IDF, context and names in one product; no TF-IDF-only top list
+        assert space.rest_weighted is not None and cols.rest is not None
+        lin += space.rest_weighted[q] @ cols.rest
     art_q = pool.article[q]
     art_sim = pool.art_emb[art_q] @ pool.art_emb.T
     art_sim *= weights["article_encoder"]
@@ -271,15 +292,17 @@ def _block(
     del art_sim, art_names
     _add_dates(pool, cols, q, lin, weights)
     q_groups = pool.group[q]
-    for block in (enc, tf, lin):
+    lists: list[tuple[np.ndarray, int, int, float | None]] = [
+        (lin, k, FLAG_COMBINED, None),
+        (enc, k_single, FLAG_ENCODER, None),
+    ]
+    if tf is not None:
+        lists.append((tf, k_single, FLAG_TFIDF, 0.0))
+    for block, _, _, _ in lists:
         _mask_own_groups(block, q_groups, cols.starts, cols.ends)
     rows = np.arange(len(q))[:, None]
     parts_r, parts_c, parts_f = [], [], []
-    for block, kk, flag, ok in (
-        (lin, k, FLAG_COMBINED, None),
-        (enc, k_single, FLAG_ENCODER, None),
-        (tf, k_single, FLAG_TFIDF, 0.0),
-    ):
+    for block, kk, flag, ok in lists:
         top = _top(block, kk)
         vals = block[rows, top]
         valid = np.isfinite(vals) if ok is None else vals > ok
@@ -297,7 +320,7 @@ def _block(
     np.bitwise_or.at(merged, inverse, flags)
     r, c = uniq // n, uniq % n
     enc_vals = enc[r, c].astype(np.float64)
-    tf_vals = np.maximum(tf[r, c], 0.0).astype(np.float64)
+    tf_vals = np.zeros(len(r)) if tf is None else np.maximum(tf[r, c], 0.0).astype(np.float64)
     return q[r], cols.order[c], enc_vals, tf_vals, merged
 
 
@@ -324,7 +347,16 @@ def _add_dates(
         known = pool.year_known[q][:, None] & pool.year_known[order][None, :]
     lo_q = pool.date_lo[q].astype(f32)[:, None]
     hi_q = pool.date_hi[q].astype(f32)[:, None]
-    gap = interval_gap(lo_q, hi_q, cols.lo[None, :], cols.hi[None, :], doy, known)
     with np.errstate(invalid="ignore"):
-        lin += weights["date_near"] * (gap <= DATE_WINDOW_DAYS)
-        lin += weights["date_far"] * (gap > DATE_FAR_DAYS)
+        if doy is None:
+            # gap between intervals = max(0, |mid_a - mid_b| - half_a - half_b): 3 passes
+            gap = np.subtract((lo_q + hi_q) / 2, cols.mid[None, :])
+            np.abs(gap, out=gap)
+            gap -= cols.half[None, :]
+            half_q = (hi_q - lo_q) / 2
+            np.add(lin, weights["date_near"], out=lin, where=gap <= DATE_WINDOW_DAYS + half_q)
+            np.add(lin, weights["date_far"], out=lin, where=gap > DATE_FAR_DAYS + half_q)
+        else:
+            gap = interval_gap(lo_q, hi_q, cols.lo[None, :], cols.hi[None, :], doy, known)
+            lin += weights["date_near"] * (gap <= DATE_WINDOW_DAYS)
+            lin += weights["date_far"] * (gap > DATE_FAR_DAYS)
