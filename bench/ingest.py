@@ -4,9 +4,13 @@ Builds a corpus of about ``--claims`` sentence units with bench/corpus.py (varie
 hashing does not hide the work), splits it into ``--files`` text files, creates a dedicated
 PostgreSQL database (dropped first; ``--db``), migrates it, starts a Celery worker process
 (``--concurrency``) against REDIS_URL, queues one import job per file and measures from the
-first enqueue until every job is done. Prints one table row per run with the corpus size and
-claims/s; the second row imports the same corpus into a project with suggestions off, to show
-what computing label suggestions at ingest costs. Target (quality.md P2): >= 10,000 claims/s.
+first enqueue until every import job is done (the claims are committed then). Each import
+queues a ``suggest_fill`` job that fills the claims' label suggestions after it commits; the
+benchmark waits for those too and prints their throughput on a row of its own (from the first
+fill job's start to the last one's end). A second run imports the same corpus into a project
+with suggestions off (no fill jobs); ``--skip-no-suggest`` leaves it out. The load average is
+printed with each row. A job that stays queued with its Redis queue empty is reported (lost).
+Target (quality.md P2): >= 10,000 claims/s.
 
 Run from the repository root:
 ``REDIS_URL=redis://127.0.0.1:6379/8 python bench/ingest.py [--claims 100000] [--files 20]``
@@ -22,6 +26,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +111,46 @@ def start_worker(env: dict[str, str], queue: str, concurrency: int) -> subproces
     raise SystemExit(f"worker not ready in 60 s; see {log_path}")
 
 
-def run(project_slug: str, files: list[str], suggestions: str) -> tuple[float, int, int]:
+def wait(ids: list[Any], queue: str, what: str, timeout: float) -> None:
+    """Poll until the jobs are finished; report jobs left queued with an empty Redis queue."""
+    from django.conf import settings
+
+    from annotations.models import Job
+
+    deadline = time.monotonic() + timeout
+    idle_since: float | None = None
+    while time.monotonic() < deadline:
+        states = list(Job.objects.filter(pk__in=ids).values_list("state", flat=True))
+        if len(states) == len(ids) and all(s in {"done", "failed"} for s in states):
+            return
+        queued = states.count("queued")
+        running = states.count("running")
+        if queued and not running and queue_length(settings.REDIS_URL, queue) == 0:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > 30:
+                print(f"LOST: {queued} {what} jobs queued, none running, queue empty for 30 s",
+                      file=sys.stderr)  # fmt: skip
+                return
+        else:
+            idle_since = None
+        time.sleep(0.05)
+    print(f"TIMEOUT: {what} jobs unfinished after {timeout:.0f} s", file=sys.stderr)
+
+
+def queue_length(redis_url: str, queue: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.llen(queue))
+    finally:
+        client.close()
+
+
+def run(
+    project_slug: str, files: list[str], suggestions: str, queue: str
+) -> tuple[float, int, int, tuple[float, int, int] | None]:
+    """(import seconds, claims, failed jobs, (fill seconds, filled claims, fill jobs) or None)."""
     from annotations.models import Claim, Job
     from annotations.services.imports import import_job_create
     from annotations.services.projects import project_create
@@ -118,18 +162,28 @@ def run(project_slug: str, files: list[str], suggestions: str) -> tuple[float, i
         for i, data in enumerate(files)
     ]
     ids = [j.pk for j in jobs]
-    while True:
-        states = list(Job.objects.filter(pk__in=ids).values_list("state", flat=True))
-        if all(s in {"done", "failed"} for s in states):
-            break
-        time.sleep(0.05)
+    wait(ids, queue, "import", timeout=3600)
     elapsed = time.perf_counter() - started
-    failed = Job.objects.filter(pk__in=ids, state="failed").count()
+    unfinished = Job.objects.filter(pk__in=ids).exclude(state__in=["done", "failed"]).count()
+    failed = Job.objects.filter(pk__in=ids, state="failed").count() + unfinished
     if failed:
-        print(f"{failed} jobs failed:", *Job.objects.filter(pk__in=ids, state="failed")
-              .values_list("error", flat=True)[:3], file=sys.stderr)  # fmt: skip
+        errors = Job.objects.filter(pk__in=ids, state="failed").values_list("error", flat=True)
+        print(f"{failed} jobs failed or unfinished:", *errors[:3], file=sys.stderr)
     claims = Claim.objects.filter(project=project).count()
-    return elapsed, claims, failed
+    fill = None
+    if suggestions != "off":
+        fills = Job.objects.filter(project=project, kind="suggest_fill")
+        fill_ids = list(fills.values_list("pk", flat=True))
+        wait(fill_ids, queue, "suggest_fill", timeout=7200)
+        done = list(fills.filter(state="done").values_list("started_at", "finished_at", "result"))
+        if len(done) < len(fill_ids):
+            print(f"{len(fill_ids) - len(done)} of {len(fill_ids)} fill jobs not done",
+                  file=sys.stderr)  # fmt: skip
+        if done:
+            span = (max(f for _, f, _ in done) - min(s for s, _, _ in done)).total_seconds()
+            filled = sum(int((r or {}).get("filled", 0)) for _, _, r in done)
+            fill = (span, filled, len(fill_ids))
+    return elapsed, claims, failed, fill
 
 
 def main() -> None:
@@ -181,13 +235,18 @@ def main() -> None:
 
     worker = start_worker(env, queue, args.concurrency)
     rows = []
+    fill_rows = []
     try:
-        runs = [("on", "suggestions at ingest")]
+        runs = [("on", "import (suggestions on)")]
         if not args.skip_no_suggest:
-            runs.append(("off", "suggestions off"))
+            runs.append(("off", "import (suggestions off)"))
         for setting, label in runs:
-            elapsed, claims, failed = run(f"bench-{setting}", files, setting)
-            rows.append((label, mb, len(files), claims, elapsed, claims / elapsed, failed))
+            load = os.getloadavg()[0]
+            elapsed, claims, failed, fill = run(f"bench-{setting}", files, setting, queue)
+            rows.append((label, mb, len(files), claims, elapsed, claims / elapsed, failed, load))
+            if fill is not None:
+                span, filled, n_jobs = fill
+                fill_rows.append((n_jobs, filled, span, filled / span if span else 0.0))
     finally:
         worker.terminate()
         try:
@@ -197,12 +256,20 @@ def main() -> None:
         connection.close()
 
     print(f"\nP2 ingest via the worker (PostgreSQL, {args.concurrency} worker processes)")
-    print(f"{'run':<24}{'MB':>7}{'files':>7}{'claims':>9}{'seconds':>9}{'claims/s':>10}  target")
-    for label, mb_, n_files, claims, elapsed, rate, failed in rows:
+    print(
+        f"{'run':<26}{'MB':>7}{'files':>7}{'claims':>9}{'seconds':>9}{'claims/s':>10}"
+        f"{'load':>7}  target"
+    )
+    for label, mb_, n_files, claims, elapsed, rate, failed, load in rows:
         status = "ok" if rate >= TARGET and not failed else "below"
         print(
-            f"{label:<24}{mb_:>7.1f}{n_files:>7}{claims:>9}{elapsed:>9.1f}{rate:>10.0f}"
-            f"  >= {TARGET} {status}"
+            f"{label:<26}{mb_:>7.1f}{n_files:>7}{claims:>9}{elapsed:>9.1f}{rate:>10.0f}"
+            f"{load:>7.1f}  >= {TARGET} {status}"
+        )
+    for n_jobs, filled, span, rate in fill_rows:
+        print(
+            f"{'suggest_fill jobs':<26}{'':>7}{n_jobs:>7}{filled:>9}{span:>9.1f}{rate:>10.0f}"
+            f"{os.getloadavg()[0]:>7.1f}  (after the import commits)"
         )
 
 

@@ -460,26 +460,34 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
         sample = " ".join(body[:8]) if body else " ".join(text[s:e] for s, e, _, _ in units[:8])
         art_lang = detect_language(sample[:800])
     paragraphs: list[ParagraphUnit] = []
+    p_starts: list[int] = []
+    p_ends: list[int] = []
+    p_langs: list[str] = []
     mixed: list[bool] = []
     for s, e, kind in d.paras:
         lang, is_mixed = paragraph_profile(text[s:e], art_lang)
         paragraphs.append(ParagraphUnit(s, e, kind, lang))
+        p_starts.append(s)
+        p_ends.append(e)
+        p_langs.append(lang)
         mixed.append(is_mixed)
     sentences: list[SentenceUnit] = []
     append = sentences.append
+    likelihood = claim_likelihood
+    unit = SentenceUnit
     p = 0
     n_paras = len(paragraphs)
     for s, e, kind, defect in units:
-        while p < n_paras and paragraphs[p].end <= s:
+        while p < n_paras and p_ends[p] <= s:
             p += 1
         piece = text[s:e]
-        if p < n_paras and paragraphs[p].start <= s:
-            lang = paragraphs[p].language
+        if p < n_paras and p_starts[p] <= s:
+            lang = p_langs[p]
             if mixed[p]:
                 lang = unit_language(piece, lang)
         else:
             lang = unit_language(piece, art_lang)
-        append(SentenceUnit(s, e, lang, kind, defect, claim_likelihood(piece, kind, defect)))
+        append(unit(s, e, lang, kind, defect, likelihood(piece, kind, defect)))
     published = d.published
     if published is None and d.title:
         found = find_date(d.title)

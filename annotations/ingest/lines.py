@@ -40,6 +40,8 @@ _SEPARATORS: Final = frozenset(
         "شاهد أيضا", "شاهد أيضاً", "المزيد", "الأكثر قراءة",
     }
 )  # fmt: skip
+# A non-blank line: its stripped text as group 1 (lines are split at "\n" only).
+_CONTENT_LINE = re.compile(r"^[^\S\n]*(\S(?:[^\n]*\S)?)", re.MULTILINE)
 _RULE_LINE = re.compile(r"^[\s*\-=_~#•·.+◆◇■□●○]{1,80}$")
 _ARTIFACT_PHRASES: Final = ("bloggers like this", "{{", "}}")
 _ARTIFACT_LINES: Final = frozenset(
@@ -52,6 +54,8 @@ _BOILER_PHRASES: Final = (
     "forward this article", "crosspost on", "sign up for our", "جميع الحقوق محفوظة", "اضغط هنا",
     "انقر هنا",
 )  # fmt: skip
+_BOILER_PHRASE_RE = re.compile("|".join(re.escape(p) for p in _BOILER_PHRASES))
+_ARTIFACT_PHRASE_RE = re.compile("|".join(re.escape(p) for p in _ARTIFACT_PHRASES))
 _BOILER_PREFIXES: Final = (
     "copyright", "©", "sponsored", "tags:", "tag:", "filed under", "posted in ", "follow us",
     "subscribe", "skip to", "photo:", "image:", "video:", "photo credit", "image credit",
@@ -113,35 +117,67 @@ class Para:
 def split_paragraphs(text: str, start: int = 0, end: int | None = None) -> list[Para]:
     """Paragraphs of ``text[start:end]`` with their first-pass kinds."""
     stop = len(text) if end is None else end
-    region = text[start:stop]
-    sep = "\n" if "\n" in region or "\r" not in region else "\r"
-    lines = region.split(sep)
-    spans: list[tuple[int, int]] = []  # stripped line spans, -1 start for blank lines
-    pos = start
-    for line in lines:
-        stripped = line.strip()
-        if stripped:
-            s = pos + len(line) - len(line.lstrip())
-            spans.append((s, s + len(stripped)))
-        else:
-            spans.append((-1, -1))
-        pos += len(line) + 1
+    spans = _line_spans(text, start, stop)
     width = _wrap_width(spans)
     paras: list[Para] = []
     if width:
         spans = _join_wrapped(spans, width)
     blank = True
+    append = paras.append
+    seen: dict[str, tuple[str, str, int]] = {}  # first-pass kinds of short lines met before
     for s, e in spans:
         if s < 0:
             blank = True
             continue
-        para = Para(s, e, text[s:e])
+        line = text[s:e]
+        para = Para(s, e, line)
         para.blank_before = blank
         blank = False
-        classify(para)
-        paras.append(para)
+        if len(line) > 300:
+            pass  # classify: a long paragraph is body (Para's default)
+        elif line in seen:
+            para.kind, para.key, para.words = seen[line]
+        else:
+            classify(para)
+            seen[line] = (para.kind, para.key, para.words)
+        append(para)
     _mark_lists(paras)
     return paras
+
+
+def _line_spans(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """Stripped spans of the non-blank lines of ``text[start:stop]``, with a ``(-1, -1)``
+    marker where one or more blank lines come between two of them (or before the first)."""
+    region = text[start:stop]
+    spans: list[tuple[int, int]] = []  # stripped line spans, -1 start for blank lines
+    if "\n" not in region and "\r" in region:  # old Mac line ends: rare, line by line
+        pos = start
+        for line in region.split("\r"):
+            stripped = line.strip()
+            if stripped:
+                s = pos + len(line) - len(line.lstrip())
+                spans.append((s, s + len(stripped)))
+            else:
+                spans.append((-1, -1))
+            pos += len(line) + 1
+        return spans
+    # One regex pass over the text (\s is exactly str.isspace, as strip() uses).
+    # (On the region, not text[start:], so that "^" matches at its start.)
+    append = spans.append
+    count = region.count
+    prev = 0  # end of the previous non-blank line (or the region start)
+    first = True
+    for match in _CONTENT_LINE.finditer(region):
+        s, e = match.span(1)
+        if first:
+            first = False
+            if count("\n", 0, s):  # blank lines before the first one
+                append((-1, -1))
+        elif count("\n", prev, s) > 1:
+            append((-1, -1))
+        append((start + s, start + e))
+        prev = e
+    return spans
 
 
 def block_mode(paras: list[Para]) -> bool:
@@ -195,8 +231,7 @@ def classify(para: Para) -> None:
     para.words = words
     if words >= 8 and (text[-1] == "." or (text[-1] in _CLOSING_QUOTES and text[-2] in ".!?؟")):
         # a sentence-like line: only furniture phrases and list markers can make it not body
-        low = text.lower()
-        if any(p in low for p in _BOILER_PHRASES):
+        if _BOILER_PHRASE_RE.search(text.lower()) is not None:
             para.kind = BOILER
         elif _LIST_MARKER.match(text) and n <= 100:
             para.kind = LIST
@@ -206,7 +241,11 @@ def classify(para: Para) -> None:
     if key in _SEPARATORS or (_RULE_LINE.match(text) and n >= 3):
         para.kind = SEP
         return
-    if key in _ARTIFACT_LINES or _RULE_LINE.match(text) or any(p in key for p in _ARTIFACT_PHRASES):
+    if (
+        key in _ARTIFACT_LINES
+        or _RULE_LINE.match(text)
+        or _ARTIFACT_PHRASE_RE.search(key) is not None
+    ):
         para.kind = ARTIFACT
         return
     if key in _SOURCE:
@@ -240,7 +279,7 @@ def classify(para: Para) -> None:
 def _is_boilerplate(key: str, text: str) -> bool:
     if key in _BOILER_LINES or key.startswith(_BOILER_PREFIXES):
         return True
-    if any(p in key for p in _BOILER_PHRASES):
+    if _BOILER_PHRASE_RE.search(key) is not None:
         return True
     if key[0].isdigit() and _BOILER_NUMBERED.match(key):
         return True

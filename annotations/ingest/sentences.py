@@ -63,6 +63,14 @@ def split_sentences(
     stop = len(text) if end is None else end
     lang = "ar" if language == "ar" else "en" if language in ("en", "und", "") else language
     spans: list[Span] = []
+    if stop - start <= CHUNK_CHARS:  # the common case: one chunk, no sentence too long
+        if start < stop:
+            _split_chunk(text, start, stop, lang, spans)
+        if len(spans) > 1:
+            spans = _rejoin(text, spans)
+        if stop - start <= MAX_SENTENCE_CHARS:
+            return spans
+        return _limit_length(text, spans)
     pos = start
     while pos < stop:
         cut = _chunk_end(text, pos, stop)
@@ -144,13 +152,8 @@ def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
     except Exception:  # the splitter failed: keep the text as one span
         return [(0, len(chunk))]
     if "".join(pieces) == chunk:  # the pieces tile the chunk: offsets are running sums
-        bounds = []
-        pos = 0
-        for piece in pieces:
-            end = pos + len(piece)
-            bounds.append((pos, end))
-            pos = end
-        return bounds
+        ends = list(itertools.accumulate(map(len, pieces)))
+        return list(zip([0, *ends[:-1]], ends, strict=True))
     try:
         found = sentencex.get_sentence_boundaries(lang, chunk)
     except Exception:  # the splitter failed: keep the text as one span
