@@ -13,7 +13,8 @@ Pipeline for a pool of claims (:func:`ranked_candidates`; the other entry points
    language) and by TF-IDF cosine among claims of its own language. Columns are sorted by
    outlet group so excluding the query's own outlet is one slice per block; top lists come
    from ``argpartition``; no Python loop runs over pairs. Pools above 5,000 claims are
-   searched in a compressed space (see the retrieval module), then scored exactly.
+   searched in a compressed space (see the retrieval module, which also drops the
+   TF-IDF-only list there), then scored exactly.
 3. Scoring: :func:`~annotations.pairing.features.pair_features` and the logistic model of
    :mod:`annotations.pairing.calibration` give ``score`` = P(same event).
 4. Per query, candidates are sorted by score, a text repeated inside one article counts

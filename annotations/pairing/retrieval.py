@@ -21,7 +21,10 @@ runs in a compressed dense space: sentence and context vectors projected on thei
 :data:`PCA_DIM` principal directions, TF-IDF rows and name weights count-sketched into
 :data:`SKETCH_DIM` signed hash buckets. Every product is then one BLAS call per block;
 the scores of the retrieved pairs are recomputed exactly afterwards, so only which pairs
-are retrieved is approximate, never their score.
+are retrieved is approximate, never their score. In this space the TF-IDF, context and
+name terms come from one product (per-language slices keep TF-IDF at 0 across languages)
+and there is no TF-IDF-only top list: a pair is proposed by the combined score ("both")
+or by the sentence vector alone ("encoder").
 """
 
 from __future__ import annotations
