@@ -9,8 +9,11 @@ its Arabic counterpart.
 * The model loads lazily, once per process, under a lock (first call ~2 s).
 * :func:`encode` returns L2-normalised ``float32`` vectors, shape ``(n, 512)``; a dot
   product is the cosine.
-* Speed measured on the project's 2-core machine (``bench/pairs.py``): about 550-600
-  sentences/s for news sentences of ~25 words with 2 BLAS threads.
+* Speed on the project's 2-core machine: about 590 sentences/s (sentences of ~20 words,
+  2 BLAS threads, idle machine). The default is one BLAS thread
+  (``PAIRING_ENCODER_THREADS`` overrides it): with other jobs on the cores, 2 threads ran
+  3x slower than 1 (90/s against 32/s measured under load), and the way to use both cores
+  is two jobs. ``bench/pairs.py`` prints the figure of the day.
 * Storage: :func:`to_bytes` writes little-endian ``float16`` by default (1,024 bytes per
   vector; the cosine error against float32 is below 1e-3, far under any threshold used
   here) or ``float32`` (2,048 bytes). :func:`from_bytes` infers the dtype from the length
