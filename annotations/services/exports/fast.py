@@ -17,7 +17,9 @@ inside the export's REPEATABLE READ snapshot, where the pseudonym lists are comp
 from __future__ import annotations
 
 import json
+import queue
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from operator import add
@@ -25,7 +27,7 @@ from typing import Any
 
 from django.db import connections
 
-from ...models import Claim, Decision, EventCluster, Item, Label
+from ...models import Article, Claim, Decision, Document, EventCluster, Item, Label, Outlet
 from .common import CHUNK_SIZE, CLAIM_COLUMNS, FIRST_CHUNK, _dumps
 from .records import ExportContext, _ArticleCache, soft_labels
 
@@ -252,27 +254,102 @@ def _fix_floats(text: str) -> str:
 
 
 class _Articles:
-    """The four sorted-key runs of a claim record that come from its article, built from the
-    reference path's article rows (so the bytes are the same)."""
+    """The four sorted-key runs of a claim record that come from its article (and its plain
+    column values), built from the reference path's article entries (so the bytes are the
+    same). Filled from the rows that the prefetch thread reads (`add`)."""
 
     def __init__(self) -> None:
-        self.rows = _ArticleCache()
         self.fragments: dict[int, tuple[str, str, str, str]] = {}
         self.values: dict[int, tuple[Any, ...]] = {}
 
-    def load(self, article_ids: set[int]) -> None:
-        missing = {a for a in article_ids if a not in self.fragments}
-        if not missing:
-            return
-        if len(self.fragments) + len(missing) > _ArticleCache.LIMIT:
-            self.fragments = {a: self.fragments[a] for a in article_ids if a in self.fragments}
-            self.values = {a: self.values[a] for a in article_ids if a in self.values}
-        self.rows.load(missing)
-        for article_id in missing:
-            row = self.rows.get(article_id)
+    def add(self, rows: list[tuple[Any, ...]], reset: bool) -> None:
+        if reset:  # bounded: the prefetch thread asks for every article again after this
+            self.fragments = {}
+            self.values = {}
+        for raw in rows:
+            row = _ArticleCache.entry(raw)
             a, d, o, p = (_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
-            self.fragments[article_id] = (a, d, o, p)
-            self.values[article_id] = tuple(row[k] for k in ARTICLE_COLUMNS)
+            self.fragments[raw[0]] = (a, d, o, p)
+            self.values[raw[0]] = tuple(row[k] for k in ARTICLE_COLUMNS)
+
+
+def _article_sql() -> str:
+    article = Article._meta.db_table
+    document = Document._meta.db_table
+    outlet = Outlet._meta.db_table
+    # The columns of _ArticleCache.entry, as its ORM query reads them.
+    return f"""
+        SELECT a.id, a.title, a.published, a.outlet_name, a.document_id, d.name, d.url,
+               d.sha256, o.name, o.country, o.kind, o.affiliation, o.reviewed,
+               SUBSTRING(d.text, a.start + 1, a."end" - a.start)
+        FROM {article} a
+        JOIN {document} d ON d.id = a.document_id
+        LEFT JOIN {outlet} o ON o.id = a.outlet_id
+        WHERE a.id = ANY(%s)
+    """  # noqa: S608 - table names from model metadata
+
+
+class _Prefetch:
+    """Reads the next chunk (and the articles it needs) in a thread while the caller turns
+    the current one into records, so PostgreSQL and Python work at the same time. The thread
+    is the only user of the connection while it runs (psycopg releases the GIL while it
+    waits); `close` stops and joins it before the cursor or the transaction is closed."""
+
+    def __init__(self, cursor: Any, raw_connection: Any, first: int, size: int) -> None:
+        self.cursor = cursor
+        self.raw = raw_connection
+        self.sizes = (first, size)
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="export-prefetch", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            size = self.sizes[0]
+            requested: set[int] = set()
+            sql = _article_sql()
+            while not self.stop.is_set():
+                rows = self.cursor.fetchmany(size)
+                size = self.sizes[1]
+                if not rows:
+                    self._put(None)
+                    return
+                ids = {row[0] for row in rows}
+                reset = len(requested) + len(ids) > _ArticleCache.LIMIT
+                if reset:
+                    requested = set()
+                missing = [a for a in ids if a not in requested]
+                articles: list[Any] = []
+                if missing:
+                    with self.raw.cursor() as cursor:
+                        cursor.execute(sql, [missing])
+                        articles = cursor.fetchall()
+                    requested.update(missing)
+                self._put((rows, articles, reset))
+        except BaseException as exc:  # handed to the reading side
+            self._put(exc)
+
+    def _put(self, item: Any) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[tuple[list[tuple[Any, ...]], list[Any], bool]]:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 class _State:
@@ -304,14 +381,15 @@ class _State:
             cursor.execute("SET LOCAL extra_float_digits = 1")
         with connection.chunked_cursor() as cursor:
             cursor.execute(_claims_sql(include, tabular=tabular), self.params)
-            size = min(chunk_size, FIRST_CHUNK)
-            while True:
-                rows = cursor.fetchmany(size)
-                if not rows:
-                    return
-                size = chunk_size
-                self.articles.load({row[0] for row in rows})
-                yield rows
+            prefetch = _Prefetch(
+                cursor.cursor, connection.connection, min(chunk_size, FIRST_CHUNK), chunk_size
+            )
+            try:
+                for rows, articles, reset in prefetch:
+                    self.articles.add(articles, reset)
+                    yield rows
+            finally:
+                prefetch.close()
 
     def labels_json(self, prefixes: str | None, values: str | None) -> tuple[str, str]:
         """(the labels' JSON without brackets, the soft labels' JSON)."""

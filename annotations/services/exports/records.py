@@ -177,24 +177,30 @@ class _ArticleCache:
             )
         )
         for row in qs:
-            (pk, title, published, raw_outlet, doc_id, doc_name, doc_url, doc_sha) = row[:8]
-            (o_name, o_country, o_kind, o_aff, o_reviewed, body) = row[8:]
-            self.rows[pk] = {
-                "document_id": doc_id,
-                "document_name": doc_name,
-                "document_url": doc_url or None,
-                "document_sha256": doc_sha,
-                "article_id": pk,
-                "article_title": title or None,
-                "article_sha256": hashlib.sha256((body or "").encode()).hexdigest(),
-                "published": published.isoformat() if published else None,
-                "outlet": raw_outlet or None,
-                "outlet_name": o_name,
-                "outlet_country": (o_country or None) if o_name is not None else None,
-                "outlet_kind": o_kind,
-                "outlet_affiliation": (o_aff or None) if o_name is not None else None,
-                "outlet_reviewed": o_reviewed,
-            }
+            self.rows[row[0]] = self.entry(row)
+
+    @staticmethod
+    def entry(row: tuple[Any, ...]) -> dict[str, Any]:
+        """One article's fields from (pk, title, published, outlet_name, document id, name,
+        url, sha256, outlet name, country, kind, affiliation, reviewed, article text)."""
+        (pk, title, published, raw_outlet, doc_id, doc_name, doc_url, doc_sha) = row[:8]
+        (o_name, o_country, o_kind, o_aff, o_reviewed, body) = row[8:]
+        return {
+            "document_id": doc_id,
+            "document_name": doc_name,
+            "document_url": doc_url or None,
+            "document_sha256": doc_sha,
+            "article_id": pk,
+            "article_title": title or None,
+            "article_sha256": hashlib.sha256((body or "").encode()).hexdigest(),
+            "published": published.isoformat() if published else None,
+            "outlet": raw_outlet or None,
+            "outlet_name": o_name,
+            "outlet_country": (o_country or None) if o_name is not None else None,
+            "outlet_kind": o_kind,
+            "outlet_affiliation": (o_aff or None) if o_name is not None else None,
+            "outlet_reviewed": o_reviewed,
+        }
 
     def get(self, article_id: int) -> dict[str, Any]:
         return self.rows[article_id]
