@@ -187,6 +187,10 @@ def _lex(words: str | set[str], *phrases: Iterable[str], flags: int = re.I) -> r
     return re.compile(r"\b" + words_re(items) + r"\b", flags)
 
 
+_ANY_DIGIT = re.compile(r"\d")
+_HAS_QUOTE = re.compile('[“"‘]')
+
+
 def _lower(text: str) -> str:
     """``text.lower()`` with the same length, so offsets carry over to ``text``."""
     low = text.lower()
@@ -672,15 +676,18 @@ def _is_verbish(word: str) -> bool:
     )
 
 
-def _main_clause_hits(text: str, low: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+def _main_clause_hits(
+    text: str, low: str, pattern: re.Pattern[str], found: list[re.Match[str]] | None = None
+) -> list[re.Match[str]]:
     """Matches of ``pattern`` in ``text`` not inside a subordinate clause (a rough,
-    comma-delimited check; ``low`` is :func:`_lower` of the text).
+    comma-delimited check; ``low`` is :func:`_lower` of the text). ``found``: all the
+    matches of ``pattern`` in ``text`` when the caller has them already.
 
     A that-clause under a reporting or epistemic predicate ("declared that",
     "it is unlikely that") carries the content proposition, so it counts as main.
     """
     hits = []
-    for m in pattern.finditer(text):
+    for m in pattern.finditer(text) if found is None else found:
         lo = max(0, m.start() - 120)
         cut = max(low.rfind(d, lo, m.start()) for d in ",;:–")
         subs = list(_SUBORDINATOR.finditer(low, max(lo, cut + 1), m.start()))
@@ -695,8 +702,9 @@ def _main_clause_hits(text: str, low: str, pattern: re.Pattern[str]) -> list[re.
     return hits
 
 
-def _loaded(text: str, arabic: bool) -> tuple[bool, list[int] | None]:
-    low = text if arabic else _lower(text)
+def _loaded(text: str, arabic: bool, low: str | None = None) -> tuple[bool, list[int] | None]:
+    if low is None:
+        low = text if arabic else _lower(text)
     if arabic:
         for m in _AR_LOADED.finditer(text):
             if "تحرير" in fold_arabic(m.group()) and _AR_TAHRIR_NAME.match(text, m.end() - 5):
@@ -707,7 +715,8 @@ def _loaded(text: str, arabic: bool) -> tuple[bool, list[int] | None]:
             return True, [m.start(), m.end()]
         return False, None
     m = _EN_LOADED.search(low)
-    q = _EN_SCARE_QUOTE.search(text)
+    # every scare-quote form holds a quotation mark: skip the scan without one
+    q = _EN_SCARE_QUOTE.search(text) if _HAS_QUOTE.search(text) else None
     if q:
         g = "q" if q.group("q") else "q2"
         if m is None or q.start(g) < m.start():
@@ -724,10 +733,15 @@ def _clitic_len(word: str) -> int:
     return 0
 
 
-def _claim_types_en(text: str) -> list[str]:
-    low = _lower(text)
+def _claim_types_en(text: str, low: str | None = None, event: bool | None = None) -> list[str]:
+    """``low``: :func:`_lower` of the text; ``event``: whether an event verb or a date
+    occurs (both computed here when not given)."""
+    if low is None:
+        low = _lower(text)
+    if event is None:
+        event = bool(_EN_EVENT_VERB.search(low) or _en_date(text))
     types = []
-    if _EN_EVENT_VERB.search(low) or _EN_DATE.search(text):
+    if event:
         types.append("event")
     for m in _EN_DIGITS.finditer(text):
         before = text[m.start() - 1 : m.start()] if m.start() else ""
@@ -766,8 +780,18 @@ def suggest_verifiability(text: str, language: str) -> tuple[str, float, dict[st
     `loaded_span` (or None) and the `rule` that decided."""
     arabic = language.lower().startswith("ar")
     stripped = text.strip()
-    label, conf, rule = _decide_ar(stripped) if arabic else _decide_en(stripped, _lower(stripped))
-    loaded, loaded_span = _loaded(text, arabic)
+    event: bool | None = None
+    low: str | None = None
+    if arabic:
+        label, conf, rule = _decide_ar(stripped)
+    else:
+        low_stripped = _lower(stripped)
+        if stripped is text:  # nothing stripped (units never carry outer spaces): share it
+            low = low_stripped
+        label, conf, rule, event = _decide_en(stripped, low_stripped)
+        if stripped is not text:
+            event = None  # the signals were read on the stripped text; recompute on text
+    loaded, loaded_span = _loaded(text, arabic, low)
     quotes = quote_regions(text)
     speech_re = _AR_SPEECH if arabic else _EN_SPEECH
     speech = any(not inside(m.start(), quotes) for m in speech_re.finditer(text))
@@ -778,39 +802,51 @@ def suggest_verifiability(text: str, language: str) -> tuple[str, float, dict[st
         "rule": rule,
     }
     if label == "checkable_fact":
-        extras["claim_types"] = _claim_types_ar(text) if arabic else _claim_types_en(text)
+        if arabic:
+            extras["claim_types"] = _claim_types_ar(text)
+        else:
+            extras["claim_types"] = _claim_types_en(text, low, event)
     return label, conf, extras
 
 
-def _decide_en(text: str, low: str) -> tuple[str, float, str]:
+def _en_date(text: str) -> bool:
+    """``_EN_DATE.search(text)``, skipped when the text cannot hold a date: every branch
+    needs a digit, "day" (weekdays, yesterday) or "last"."""
+    if _ANY_DIGIT.search(text) is None and "day" not in text and "last" not in text:
+        return False
+    return _EN_DATE.search(text) is not None
+
+
+def _decide_en(text: str, low: str) -> tuple[str, float, str, bool | None]:
+    """Label, confidence, rule, and (for checkable facts) whether an event verb or a date
+    occurs, for :func:`_claim_types_en`."""
     if not _HAS_LETTER.search(text):
-        return "rhetoric_nonclaim", 0.9, "no_words"
+        return "rhetoric_nonclaim", 0.9, "no_words", None
     if text.endswith("?") or text.endswith("?”") or text.endswith('?"'):
-        return "rhetoric_nonclaim", 0.85, "question"
+        return "rhetoric_nonclaim", 0.85, "question", None
     if _EN_BOILERPLATE.match(text) or _EN_DATE_ONLY.match(text):
-        return "rhetoric_nonclaim", 0.9, "boilerplate"
+        return "rhetoric_nonclaim", 0.9, "boilerplate", None
     if _EN_IMPERATIVE.match(text) or _EN_POINTER.match(text):
-        return "rhetoric_nonclaim", 0.75, "imperative"
+        return "rhetoric_nonclaim", 0.75, "imperative", None
     if not _EN_VERBISH.search(low):
         terminal = text[-1] in '.!”"' or text.endswith(".)")
         if len(text.split()) <= 4 or not terminal:
-            return "rhetoric_nonclaim", 0.7, "no_verb"
-    evaluative = _main_clause_hits(low, low, _EN_EVALUATIVE)
+            return "rhetoric_nonclaim", 0.7, "no_verb", None
+    found = list(_EN_EVALUATIVE.finditer(low))
+    evaluative = _main_clause_hits(low, low, _EN_EVALUATIVE, found) if found else []
     future = [
         m
         for m in _main_clause_hits(text, low, _EN_FUTURE)
         if not _EN_NARRATIVE_WOULD.match(text, m.start())
     ]
     if future and not evaluative:
-        return "prediction", 0.7, "future"
-    if evaluative or _EN_EVALUATIVE.search(low):
-        return "opinion", 0.7 if evaluative else 0.55, "evaluative"
-    signals = (
-        bool(_EN_EVENT_VERB.search(low))
-        + bool(_EN_DATE.search(text))
-        + bool(_EN_DIGITS.search(text) or _EN_NUMBER_WORD.search(low))
-    )
-    return "checkable_fact", min(0.85, 0.55 + 0.1 * signals), "default"
+        return "prediction", 0.7, "future", None
+    if evaluative or found:  # found: an evaluative word, if only in a subordinate clause
+        return "opinion", 0.7 if evaluative else 0.55, "evaluative", None
+    event_verb = _EN_EVENT_VERB.search(low) is not None
+    date = _en_date(text)
+    signals = event_verb + date + bool(_EN_DIGITS.search(text) or _EN_NUMBER_WORD.search(low))
+    return "checkable_fact", min(0.85, 0.55 + 0.1 * signals), "default", event_verb or date
 
 
 def _decide_ar(text: str) -> tuple[str, float, str]:
