@@ -241,11 +241,20 @@ def item_complete(*, item: Item) -> Item:
                     "uncertainty",
                 ]
             )
+            project = item.project
+            transaction.on_commit(lambda: _maybe_retrain(project))
             return item
     item.aggregate, item.uncertainty = _first_uncertainty(labels, names)
     item.status = Item.Status.REVIEW
     item.save(update_fields=["aggregate", "uncertainty", "status"])
     return item
+
+
+def _maybe_retrain(project: Any) -> None:
+    """New adjudicated labels may be enough to retrain the suggestion model (cheap check)."""
+    from .suggestions import model_maybe_retrain
+
+    model_maybe_retrain(project=project)
 
 
 # --------------------------------------------------------------------------- decisions
@@ -352,7 +361,7 @@ def item_decide(
                         ]
                     }
                 )
-            return _append(
+            decision = _append(
                 item=item,
                 version=version,
                 reviewer=reviewer,
@@ -362,6 +371,9 @@ def item_decide(
                 overrides=bool(overridden),
                 status=Item.Status.SETTLED,
             )
+            project = item.project
+            transaction.on_commit(lambda: _maybe_retrain(project))
+            return decision
     except _StaleVersion:
         raise _conflict(item_id, version) from None
 

@@ -392,6 +392,10 @@ def agreement_compute(*, project: Project, kind: str, progress: ProgressFn | Non
     report["n_labels"] = len(rows)
     report["n_items"] = len({r["item"] for r in rows})
     report.pop("_np", None)
+    if kind == "claim":
+        from .suggestions import suggestion_effect
+
+        report["suggestion_effect"] = suggestion_effect(project=project)
     return json_safe(report)
 
 

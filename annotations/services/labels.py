@@ -78,8 +78,12 @@ def suggestion_values(item: Item, schema_version: SchemaVersion) -> dict[str, An
     suggestion = item.claim.suggestion
     if not isinstance(suggestion, dict) or not isinstance(suggestion.get("labels"), dict):
         return None
+    from .suggestions import claim_suggestion
+
+    # The stored rule suggestion, with verifiability from the project's model once trained.
+    labels = claim_suggestion(claim=item.claim, project=item.project)["labels"]
     result = validate_labels(
-        suggestion["labels"], schema_version.schema, "claim", text_length=len(item.claim.text)
+        labels, schema_version.schema, "claim", text_length=len(item.claim.text)
     )
     # Keep whatever is valid; a partly invalid suggestion pre-fills only its valid fields.
     return {k: v for k, v in result.values.items() if k not in result.errors}

@@ -151,6 +151,8 @@ def item_lease_next(
     """
     if kind not in LEASEABLE_KINDS:
         raise ValueError(f"kind must be one of {', '.join(LEASEABLE_KINDS)}")
+    if project.archived_at is not None:
+        return None  # an archived project is read-only: nothing left to lease
     now = _now(now)
     for _attempt in range(4):
         try:

@@ -69,6 +69,7 @@ PROJECT_LINKS = [
     ("progress", "Progress", ADMIN_ROLES),
     ("registry", "Outlets and sources", ADMIN_ROLES),
     ("versions", "Dataset versions", REVIEW_ROLES),
+    ("suggestion-model", "Suggestion model", REVIEW_ROLES),
     ("members", "Members", ADMIN_ROLES),
     ("project-settings", "Settings", ADMIN_ROLES),
     ("schema", "Schema and guidelines", ADMIN_ROLES),
