@@ -125,3 +125,17 @@ def test_many_items_across_chunks(world):
     with connection.cursor() as cursor:  # the snapshot ended with the stream
         cursor.execute("SHOW transaction_isolation")
         assert cursor.fetchone()[0] == "read committed"
+
+
+def test_context_built_in_parallel_threads_is_the_same(world):
+    awkward(world)
+    with export_snapshot():
+        parallel = fast_path.build_context(world.project, 3)
+        plain = ExportContext.build(world.project, 3)
+    assert parallel.annotators == plain.annotators and len(plain.annotators) == 3
+    assert parallel.reviewers == plain.reviewers
+    assert parallel.splits.by_group == plain.splits.by_group and plain.splits.by_group
+    assert (parallel.schema_versions, parallel.field_types) == (
+        plain.schema_versions,
+        plain.field_types,
+    )

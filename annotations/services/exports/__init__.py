@@ -76,7 +76,7 @@ def export_stream(
     path (for tests and comparisons)."""
     check_options(fmt=fmt, include=include, kind=kind)
     with export_snapshot():
-        ctx = ExportContext.build(project)
+        ctx = fast_path.build_context(project) if fast else ExportContext.build(project)
         if fast and kind == "claims" and fast_path.usable():
             if fmt == "jsonl":
                 for lines in fast_path.claim_lines(ctx, include, chunk_size):

@@ -25,11 +25,18 @@ from collections.abc import Iterator
 from operator import add
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 
-from ...models import Article, Claim, Decision, Document, EventCluster, Item, Label, Outlet
+from ...models import Article, Claim, Decision, Document, EventCluster, Item, Label, Outlet, Project
+from ..splits import split_assign
 from .common import CHUNK_SIZE, CLAIM_COLUMNS, FIRST_CHUNK, _dumps
-from .records import ExportContext, _ArticleCache, soft_labels
+from .records import (
+    ExportContext,
+    _ArticleCache,
+    annotator_pseudonyms,
+    reviewer_pseudonyms,
+    soft_labels,
+)
 
 SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
 FIX = "\x1e"  # around a float that Python must format itself (exponent notation, NaN, …)
@@ -66,6 +73,61 @@ def usable(using: str = "default") -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SHOW transaction_isolation")
         return cursor.fetchone()[0] in ("repeatable read", "serializable")
+
+
+def build_context(project: Project, version: int | None = None) -> ExportContext:
+    """ExportContext.build, with the two corpus-wide aggregates (annotator pseudonyms over
+    every label, splits over every claim) run in threads on their own connections that import
+    this transaction's snapshot (SET TRANSACTION SNAPSHOT), at the same time as the other
+    lookups: the first record leaves sooner. The same values as ExportContext.build: every
+    query sees the same snapshot. Sequential where the snapshot is not ours to share."""
+    connection = connections["default"]
+    if not usable() or len(connection.atomic_blocks) != 1:
+        return ExportContext.build(project, version)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+    results: dict[str, Any] = {}
+    jobs = {
+        "annotators": lambda: annotator_pseudonyms(project),
+        "splits": lambda: split_assign(project=project),
+    }
+    threads = [
+        threading.Thread(target=_in_snapshot, args=(snapshot, key, job, results), daemon=True)
+        for key, job in jobs.items()
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        reviewers = reviewer_pseudonyms(project)
+    finally:
+        for thread in threads:
+            thread.join()
+    for key in jobs:
+        if key not in results:
+            raise results.get(f"{key}:error") or RuntimeError(f"export lookup {key} failed")
+    return ExportContext.build(
+        project,
+        version,
+        annotators=results["annotators"],
+        reviewers=reviewers,
+        splits=results["splits"],
+    )
+
+
+def _in_snapshot(snapshot: str, key: str, job: Any, results: dict[str, Any]) -> None:
+    """Run `job` in this thread's own connection, inside the exported snapshot."""
+    connection = connections["default"]  # this thread's connection
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            results[key] = job()
+    except BaseException as exc:  # re-raised by build_context
+        results[f"{key}:error"] = exc
+    finally:
+        connection.close()
 
 
 def _float_sql(expr: str) -> str:
@@ -591,4 +653,4 @@ def _add_stats(ctx: ExportContext, stats: Counter[tuple[Any, ...]]) -> None:
                 out["claims:overrides"]["true"] += n
 
 
-__all__ = ["claim_lines", "claim_rows", "usable"]
+__all__ = ["build_context", "claim_lines", "claim_rows", "usable"]

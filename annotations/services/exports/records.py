@@ -46,8 +46,18 @@ class ExportContext:
     stats: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     @classmethod
-    def build(cls, project: Project, version: int | None = None) -> ExportContext:
-        """The per-export lookups: pseudonyms, schema versions, splits (a few queries)."""
+    def build(
+        cls,
+        project: Project,
+        version: int | None = None,
+        *,
+        annotators: dict[int, str] | None = None,
+        reviewers: dict[int, str] | None = None,
+        splits: SplitAssignment | None = None,
+    ) -> ExportContext:
+        """The per-export lookups: pseudonyms, schema versions, splits (a few queries). The
+        pseudonyms and the splits may be given (computed elsewhere in the same snapshot:
+        fast.build_context)."""
         versions = dict(SchemaVersion.objects.filter(project=project).values_list("pk", "version"))
         current = SchemaVersion.objects.filter(project=project).order_by("-version").first()
         schema = current.schema if current else {}
@@ -61,9 +71,9 @@ class ExportContext:
             schema_version=current.version if current else 0,
             field_types=field_types,
             schema_versions=versions,
-            annotators=annotator_pseudonyms(project),
-            reviewers=reviewer_pseudonyms(project),
-            splits=split_assign(project=project),
+            annotators=annotator_pseudonyms(project) if annotators is None else annotators,
+            reviewers=reviewer_pseudonyms(project) if reviewers is None else reviewers,
+            splits=split_assign(project=project) if splits is None else splits,
         )
 
 
