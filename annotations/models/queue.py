@@ -86,7 +86,10 @@ class Item(models.Model):
                 condition=Q(status="full", next_expiry__isnull=False),
                 name="item_expiring",
             ),
-            models.Index(fields=["project", "status", "uncertainty"], name="item_review"),
+            # The review queue: most uncertain first, served in index order (no sort).
+            models.Index(
+                fields=["project", "kind", "status", "-uncertainty", "id"], name="item_review"
+            ),
             models.Index(
                 fields=["project", "kind", "-uncertainty", "order_key"],
                 condition=Q(status="open"),
