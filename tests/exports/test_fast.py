@@ -91,8 +91,13 @@ def test_same_bytes_with_a_dataset_version_and_the_same_stats(world):
     assert '"dataset_version":7' in lines[0]
 
 
-def test_many_items_across_chunks(world):
-    """Enough items that the cursor is fetched in several chunks and articles are reused."""
+@pytest.mark.parametrize("article_limit", [20000, 1])
+def test_many_items_across_chunks(world, monkeypatch, article_limit):
+    """Enough items that the cursor is fetched in several chunks and articles are reused (or,
+    with a tiny article cache, fetched again after each reset)."""
+    from annotations.services.exports.records import _ArticleCache
+
+    monkeypatch.setattr(_ArticleCache, "LIMIT", article_limit)
     article = world.claims[1].article
     reviewer = world.users["reviewer"]
     for n in range(30):

@@ -1,10 +1,16 @@
 """Dataset export: records (label-schema.md "Export record"), formats, the snapshot, versions.
 
-Records are built per chunk of a server-side cursor with a few bulk queries per chunk (labels,
-decisions, articles), so memory stays flat and there is no query per record. A live export runs
-inside ONE transaction, `REPEATABLE READ, READ ONLY` on PostgreSQL, so it is consistent with
-itself while annotators keep working. The output is deterministic: records ordered by item id,
-JSON keys sorted, no "now" timestamps in records, `dataset_version` null for a live export.
+A live export runs inside ONE transaction, `REPEATABLE READ, READ ONLY` on PostgreSQL, so it is
+consistent with itself while annotators keep working. The output is deterministic: records
+ordered by item id, JSON keys sorted, no "now" timestamps in records, `dataset_version` null for
+a live export. Memory stays flat: records are produced per chunk of a server-side cursor.
+
+Two ways to the same bytes: `records` builds record dicts in Python with a few bulk queries per
+chunk (the reference path: SQLite, pairs, frozen versions); `fast` has PostgreSQL build the claim
+records' JSON segments (or CSV/Parquet values) in one query, with Python filling in the canonical
+JSON of jsonb values through caches (the P7 path; tests/exports/test_fast.py compares them).
+
+Modules: common (constants, columns, encoder, snapshot), records, fast, formats, versions.
 """
 
 from __future__ import annotations

@@ -326,8 +326,8 @@ class _Articles:
 
     def add(self, rows: list[tuple[Any, ...]], reset: bool) -> None:
         if reset:  # bounded: the prefetch thread asks for every article again after this
-            self.fragments = {}
-            self.values = {}
+            self.fragments.clear()  # in place: the record loops hold these dicts
+            self.values.clear()
         for raw in rows:
             row = _ArticleCache.entry(raw)
             a, d, o, p = (_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
