@@ -87,7 +87,7 @@ def start_worker(env: dict[str, str], queue: str, concurrency: int) -> subproces
             f"--concurrency={concurrency}",
             "-Q",
             queue,
-            "--loglevel=WARNING",
+            os.environ.get("BENCH_WORKER_LOGLEVEL", "--loglevel=WARNING"),
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
