@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +28,26 @@ from annotations.pairing.normalise import (
     extract_names,
     number_keys,
 )
+
+#: Per-text results are memoised per process (a long-lived worker re-pairs the same
+#: claims on every incremental run); Arabic names depend on the pool and are not.
+_CACHE_SIZE = 262_144
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _english_names(text: str) -> tuple[str, ...]:
+    return tuple(extract_names(text))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _number_keys(text: str) -> tuple[str, ...]:
+    return tuple(sorted(number_keys(text)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _interval(text: str, published: date | None) -> tuple[date, date, bool] | None:
+    return date_interval(extract_dates(text, published))
+
 
 if TYPE_CHECKING:
     from annotations.pairing.candidates import ClaimInfo
@@ -145,7 +166,7 @@ def _names(claims: Sequence[ClaimInfo]) -> tuple[sp.csr_matrix, list[str]]:
         if c.language == "ar":
             arabic.append(i)
         else:
-            per_claim[i] = extract_names(c.text)
+            per_claim[i] = list(_english_names(c.text))
     known = {k: k for keys in per_claim for k in keys if len(k) >= 4}
     for i in arabic:
         per_claim[i] = extract_names(claims[i].text, known=known)
@@ -164,7 +185,7 @@ def _dates(claims: Sequence[ClaimInfo]) -> tuple[np.ndarray, ...]:
     from_text = np.zeros(n, dtype=bool)
     year_known = np.ones(n, dtype=bool)
     for i, c in enumerate(claims):
-        interval = date_interval(extract_dates(c.text, c.published))
+        interval = _interval(c.text, c.published)
         if interval is not None:
             lo[i], hi[i] = interval[0].toordinal(), interval[1].toordinal()
             from_text[i], year_known[i] = True, interval[2]
@@ -228,7 +249,7 @@ def prepare_pool(claims: Sequence[ClaimInfo]) -> PreparedPool:
         except ValueError:  # only empty or tiny texts: no n-gram at all
             tfidf[code] = sp.csr_matrix((len(rows), 1), dtype=np.float32)
     names, name_keys = _names(claims)
-    numbers, _ = _binary_matrix([sorted(number_keys(c.text)) for c in claims])
+    numbers, _ = _binary_matrix([list(_number_keys(c.text)) for c in claims])
     lo, hi, from_text, year_known, doy_lo, doy_hi = _dates(claims)
     dup_code, _ = _codes([(str(c.article_id), c.text.strip()) for c in claims])
     emb = _embeddings(claims)
