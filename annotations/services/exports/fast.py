@@ -85,6 +85,8 @@ def build_context(project: Project, version: int | None = None) -> ExportContext
     if not usable() or len(connection.atomic_blocks) != 1:
         return ExportContext.build(project, version)
     with connection.cursor() as cursor:
+        # JIT compiling these one-off queries costs more than it saves before the first byte.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
     results: dict[str, Any] = {}
@@ -123,6 +125,9 @@ def _in_snapshot(snapshot: str, key: str, job: Any, results: dict[str, Any]) -> 
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                # Whole-corpus aggregates: no JIT compile, hash tables in memory.
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
             results[key] = job()
     except BaseException as exc:  # re-raised by build_context
         results[f"{key}:error"] = exc
@@ -441,6 +446,7 @@ class _State:
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL extra_float_digits = 1")
+            cursor.execute("SET LOCAL jit = off")
         with connection.chunked_cursor() as cursor:
             cursor.execute(_claims_sql(include, tabular=tabular), self.params)
             prefetch = _Prefetch(
