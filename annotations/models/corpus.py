@@ -77,7 +77,7 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["project", "-created_at"]
+        ordering = ["project_id", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["project", "sha256"], name="document_content_unique")
         ]
@@ -104,7 +104,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["document", "position"]
+        ordering = ["document_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["project", "content_hash"], name="article_dedup"),
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="article_span"),
@@ -175,7 +175,7 @@ class Claim(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["article", "position"]
+        ordering = ["article_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["article", "position"], name="claim_position_unique"),
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="claim_span"),

@@ -84,6 +84,13 @@ class ValidationResult:
         return not self.errors
 
 
+def _echo(value: Any) -> str:
+    """User text quoted back in an error: short, and encodable (a lone surrogate or NUL would
+    break the JSON response)."""
+    text = str(value)[:64]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _condition_holds(when: dict[str, Any] | None, values: dict[str, Any]) -> bool:
     if not when:
         return True
@@ -111,7 +118,7 @@ def validate_labels(
     known = {f["name"] for f in fields}
     for name in payload:
         if name not in known:
-            errors.setdefault(str(name)[:64], []).append("Unknown field for this schema.")
+            errors.setdefault(_echo(name), []).append("Unknown field for this schema.")
     clean: dict[str, Any] = {}
     for field in fields:
         name = field["name"]
@@ -155,7 +162,7 @@ def _check_value(field: dict[str, Any], value: Any, text_length: int | None) -> 
         if len(set(map(str, value))) != len(value):
             return "Choices must not repeat."
         bad = [v for v in value if v not in allowed]
-        return f"Not allowed: {', '.join(map(str, bad))}." if bad else None
+        return f"Not allowed: {', '.join(map(_echo, bad))}." if bad else None
     if ftype == "span":
         if (
             not isinstance(value, list)

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 
@@ -306,6 +306,8 @@ def _member_target(request: HttpRequest, slug: str, user_id: int) -> tuple[objec
     from ..models import Membership
 
     project = project_for(request.user, slug, ADMIN_ROLES)
+    if not 0 < user_id <= 2**63 - 1:
+        raise Http404("No such member.")
     membership = get_object_or_404(
         Membership.objects.select_related("user"), project=project, user_id=user_id
     )

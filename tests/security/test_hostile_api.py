@@ -18,7 +18,6 @@ import re
 import uuid
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from tests.security.world import all_routes, build_world, db_diff, db_fingerprint, db_rows, fill
@@ -109,12 +108,6 @@ def test_ids_beyond_2_63_in_paths_are_404(world):
     _huge_paths(world, [r for r in all_routes() if r.name not in SQLITE_OVERFLOW], minimum=60)
 
 
-@pytest.mark.xfail(
-    condition=not settings.USING_POSTGRES,
-    strict=True,
-    reason="DEFECT (SQLite only): /p/<slug>/members/<user_id>/role/ and .../remove/ look up "
-    "user_id without a range check; SQLite raises OverflowError beyond 2^63: a 500",
-)
 def test_ids_beyond_2_63_in_member_paths_are_404(world):
     _huge_paths(world, [r for r in all_routes() if r.name in SQLITE_OVERFLOW], minimum=12)
 
@@ -233,12 +226,6 @@ def test_hostile_json_bodies_are_400_and_store_nothing(world):
     assert db_fingerprint() != before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: a lone surrogate in a label field name or in a multi-choice value is echoed "
-    "in the error by annotations/schema/validation.py (`errors.setdefault(str(name)[:64], ...)`,"
-    " and the unknown-choice message); DRF's JSONRenderer cannot encode it to UTF-8: a 500",
-)
 def test_lone_surrogate_in_label_names_or_choices_is_400(world):
     client = _client(world.user("ann_a"))
     before = db_fingerprint()
