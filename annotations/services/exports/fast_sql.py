@@ -1,0 +1,145 @@
+"""The SQL of the fast export path (fast.py): the claim records' query, whose JSON segments
+are formatted exactly as Python's json writes them, and the articles' query."""
+
+from __future__ import annotations
+
+from ...models import Article, Claim, Decision, Document, EventCluster, Item, Label, Outlet
+
+
+def float_sql(expr: str) -> str:
+    """SQL text of a float8 as Python's json writes it: PostgreSQL's shortest output equals
+    Python's repr for plain decimals; an integral value gains '.0'; anything else (exponent,
+    NaN, infinities) is marked for Python to format."""
+    text = f"{expr}::text"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN 'null' "
+        f"WHEN strpos({text}, 'e') > 0 OR {text} IN ('NaN', 'Infinity', '-Infinity') "
+        f"THEN E'\\x1e' || {text} || E'\\x1e' "
+        f"WHEN strpos({text}, '.') = 0 THEN {text} || '.0' "
+        f"ELSE {text} END"
+    )
+
+
+def iso_sql(expr: str) -> str:
+    """SQL text of a timestamptz as the JSON string of Python's `isoformat()` in UTC."""
+    utc = f"({expr} AT TIME ZONE 'UTC')"
+    return (
+        f"""'"' || CASE WHEN date_trunc('second', {utc}) = {utc} """
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US') END || '+00:00"'"""
+    )
+
+
+def json_text(expr: str) -> str:
+    return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def bool_sql(expr: str) -> str:
+    return f"CASE WHEN {expr} IS NULL THEN 'null' WHEN {expr} THEN 'true' ELSE 'false' END"
+
+
+def _jsonl_select(adjudication_tail: str) -> str:
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               ',"claim_id":' || c.id || ',"dataset_version":' || %(dataset_version)s || ',',
+               ',"end":' || c."end" || ',"event_cluster":' || {json_text("ec.key")}
+                   || ',"gold":',
+               ',"guidelines_version":' || %(schema_version)s || ',"id":"claim-' || c.id
+                   || '","item_id":' || i.id || ',"labels":[',
+               lab.lp, lab.lv,
+               '],"language":' || CASE WHEN c.language = '' THEN 'null'
+                   ELSE to_json(c.language)::text END
+                   || ',"n_labels":' || coalesce(lab.n, 0) || ',',
+               ',"start":' || c.start || ',"status":' || {json_text("i.status")}
+                   || ',"text":' || {json_text("c.text")}
+                   || ',"unit_defect":' || {json_text("c.unit_defect")}
+                   || ',"unit_kind":' || {json_text("c.unit_kind")} || '}}',
+               c.language, c.unit_defect, d.action, d.overrides_majority
+    """
+
+
+def _tabular_select(adjudication_tail: str) -> str:
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               c.id, i.id, c.language, c.start, c."end", c.text, c.unit_kind, c.unit_defect,
+               i.status, lab.lp, lab.lv, coalesce(lab.n, 0), ec.key,
+               d.action, d.overrides_majority
+    """
+
+
+def claims_sql(include: str, tabular: bool = False) -> str:
+    """The records' query. JSONL: ready-made segments; tabular (CSV, Parquet): plain column
+    values. Both carry the labels as SEP-joined JSON prefixes and raw jsonb values."""
+    item = Item._meta.db_table
+    claim = Claim._meta.db_table
+    cluster = EventCluster._meta.db_table
+    label = Label._meta.db_table
+    decision = Decision._meta.db_table
+    label_prefix = (
+        """'{"accepted":' || """
+        + bool_sql("l.accepted")
+        + """ || ',"annotator":"a' || l.pos || '","created_at":' || """
+        + iso_sql("l.created_at")
+        + """ || ',"schema_version":' || """
+        + "coalesce((%(sv_numbers)s::bigint[])[array_position(%(sv_ids)s::bigint[], "
+        + "l.schema_version_id)]::text, 'null')"
+        + """ || ',"seconds":' || """
+        + float_sql("l.seconds")
+        + """ || ',"suggested":' || """
+        + bool_sql("l.suggested")
+        + """ || ',"values":'"""
+    )
+    adjudication_tail = (
+        """',"decided_at":' || """
+        + iso_sql("d.created_at")
+        + """ || ',"method":' || CASE WHEN d.action = 'auto_settle' THEN '"auto_settle"' """
+        + """ELSE '"reviewer"' END || ',"note":' || """
+        + json_text("d.note")
+        + """ || ',"overrides_majority":' || """
+        + bool_sql("d.overrides_majority")
+        + """ || ',"reviewer":' || coalesce('"r' || """
+        + "array_position(%(reviewers)s::bigint[], d.reviewer_id) || '\"', 'null')"
+        + """ || ',"version":' || d.version || '}'"""
+    )
+    where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
+    select = _tabular_select(adjudication_tail) if tabular else _jsonl_select(adjudication_tail)
+    # Identifiers come from model metadata; every value is a query parameter.
+    return f"""
+        {select}
+        FROM {item} i
+        JOIN {claim} c ON c.id = i.claim_id
+        LEFT JOIN {cluster} ec ON ec.id = c.cluster_id
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS n,
+                   string_agg({label_prefix}, E'\\x1f' ORDER BY l.pos) AS lp,
+                   string_agg(l."values"::text, E'\\x1f' ORDER BY l.pos) AS lv
+            FROM (SELECT x.*, array_position(%(annotators)s::bigint[], x.annotator_id) AS pos
+                  FROM {label} x WHERE x.item_id = i.id) l
+        ) lab ON true
+        LEFT JOIN LATERAL (
+            SELECT * FROM {decision} dd WHERE dd.item_id = i.id
+            ORDER BY dd.version DESC LIMIT 1
+        ) d ON i.status = 'settled'
+        WHERE i.project_id = %(project)s AND i.kind = 'claim' AND {where}
+        ORDER BY i.id
+    """  # noqa: S608
+
+
+def article_sql() -> str:
+    article = Article._meta.db_table
+    document = Document._meta.db_table
+    outlet = Outlet._meta.db_table
+    # The columns of _ArticleCache.entry, as its ORM query reads them.
+    return f"""
+        SELECT a.id, a.title, a.published, a.outlet_name, a.document_id, d.name, d.url,
+               d.sha256, o.name, o.country, o.kind, o.affiliation, o.reviewed,
+               SUBSTRING(d.text, a.start + 1, a."end" - a.start)
+        FROM {article} a
+        JOIN {document} d ON d.id = a.document_id
+        LEFT JOIN {outlet} o ON o.id = a.outlet_id
+        WHERE a.id = ANY(%s)
+    """  # noqa: S608 - table names from model metadata
