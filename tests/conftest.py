@@ -44,9 +44,21 @@ def _services_for_marked(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
+    """Empty the cache between tests. On Redis the cache shares a database with the Celery
+    broker, so only the cache's own keys are deleted: FLUSHDB would drop queued messages of any
+    worker on that database (lost jobs)."""
     from django.core.cache import cache
 
-    cache.clear()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 
@@ -127,6 +139,8 @@ def live_worker(transactional_db) -> Iterator[subprocess.Popen[bytes]]:
         "REDIS_URL": settings.REDIS_URL,
         "DEBUG": "1",
         "WORKBENCH_TESTING": "0",
+        # Workers in tests run what the test enqueues; pairing has its own worker test.
+        "WORKBENCH_AUTO_PAIR": "0",
         "PYTHONPATH": str(ROOT),
     }
     log = open(ROOT / "var" / f"worker-{os.getpid()}.log", "wb")  # noqa: SIM115

@@ -308,4 +308,6 @@ LOGGING = {
 
 WORKBENCH_VERSION = "0.1.0"
 WORKBENCH_REQUIRE_SERVICES = env_bool("WORKBENCH_REQUIRE_SERVICES", False)
+# Pair new claims across sources after each import (only with a real worker).
+WORKBENCH_AUTO_PAIR = env_bool("WORKBENCH_AUTO_PAIR", True)
 SEED_DIR = BASE_DIR / "data" / "seed"

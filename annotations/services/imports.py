@@ -729,7 +729,21 @@ def run_import(job: Job, progress: ProgressFn) -> dict[str, Any]:
         (folder / Path(str(entry.get("stored", "x"))).name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         folder.rmdir()
+    _pairs_after_import(job, results)
     return _totals(results)
+
+
+def _pairs_after_import(job: Job, results: list[dict[str, Any]]) -> None:
+    """New claims get cross-source candidates incrementally, as a follow-up job. Only with a
+    real worker: in-process (the embedded default) the sentence encoder would hold up the
+    upload request, so there an admin starts pairing from the events page or `pair SLUG`."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.WORKBENCH_AUTO_PAIR:
+        return
+    if job.project is None or not any(r.get("claims") for r in results):
+        return
+    from .pairs import pairs_job_create
+
+    pairs_job_create(project=job.project, user=job.created_by)
 
 
 # --- upload validation (before anything is stored) ------------------------------------------

@@ -58,8 +58,23 @@ def job_create(
         params=params or {},
     )
     job_id = str(job.pk)
-    transaction.on_commit(lambda: run_job.delay(job_id))
+    transaction.on_commit(lambda: _enqueue(run_job, job_id))
     return job
+
+
+def _enqueue(task: Any, job_id: str) -> None:
+    """A job created by a running job goes to the queue its parent came from (a worker that
+    serves a dedicated queue then runs the follow-up too); otherwise the default queue."""
+    from celery import current_task
+
+    queue = None
+    request = getattr(current_task, "request", None) if current_task else None
+    if request is not None and not getattr(request, "is_eager", True):
+        queue = (getattr(request, "delivery_info", None) or {}).get("routing_key")
+    if queue:
+        task.apply_async([job_id], queue=queue)
+    else:
+        task.delay(job_id)
 
 
 def _load_runners() -> None:
