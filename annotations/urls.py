@@ -3,6 +3,7 @@ they are gathered here in a fixed order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 
 from django.urls import URLPattern, URLResolver, path
@@ -23,10 +24,11 @@ FEATURES = (
 )
 
 
-def _feature_patterns() -> list[URLPattern | URLResolver]:
+def gather(package: str, features: Iterable[str]) -> list[URLPattern | URLResolver]:
+    """The `urlpatterns` of `package.<feature>` for each feature whose module exists."""
     patterns: list[URLPattern | URLResolver] = []
-    for name in FEATURES:
-        module_name = f"annotations.views.{name}"
+    for name in features:
+        module_name = f"{package}.{name}"
         try:
             module = import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -40,5 +42,5 @@ def _feature_patterns() -> list[URLPattern | URLResolver]:
 urlpatterns = [
     path("", core.home, name="home"),
     path("jobs/<uuid:job_id>/", core.job_detail, name="job-detail"),
-    *_feature_patterns(),
+    *gather("annotations.views", FEATURES),
 ]

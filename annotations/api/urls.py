@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
-from django.urls import URLPattern, URLResolver
+from ..urls import gather
 
 FEATURES = (
     "core",
@@ -18,19 +16,4 @@ FEATURES = (
     "suggestions",
 )
 
-
-def _patterns() -> list[URLPattern | URLResolver]:
-    patterns: list[URLPattern | URLResolver] = []
-    for name in FEATURES:
-        module_name = f"annotations.api.{name}"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        patterns.extend(getattr(module, "urlpatterns", []))
-    return patterns
-
-
-urlpatterns = _patterns()
+urlpatterns = gather("annotations.api", FEATURES)
