@@ -190,10 +190,13 @@ def _normalise_log(logp: np.ndarray) -> np.ndarray:
 
 
 def _best(logp: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(argmax label, its posterior) per item from unnormalised log posteriors."""
-    top = logp.max(axis=1)
-    total = np.exp(logp - top[:, None]).sum(axis=1)
-    return np.where(has, logp.argmax(axis=1), -1), np.where(has, 1.0 / total, np.nan)
+    """(argmax label, its posterior) per item from unnormalised log posteriors
+    (``logp`` is overwritten)."""
+    label = logp.argmax(axis=1)
+    logp -= logp.max(axis=1)[:, None]
+    np.exp(logp, out=logp)
+    total = logp.sum(axis=1)
+    return np.where(has, label, -1), np.where(has, 1.0 / total, np.nan)
 
 
 def _grids(
@@ -212,26 +215,34 @@ def _grids(
     return w, c
 
 
+def _padded(table: np.ndarray) -> np.ndarray:
+    """``table`` with a zero row and column appended, so index −1 (an empty slot) reads 0."""
+    out = np.zeros((table.shape[0] + 1, table.shape[1] + 1, *table.shape[2:]))
+    out[:-1, :-1] = table
+    return out
+
+
 def _ds_log(w: np.ndarray, c: np.ndarray, log_prior: np.ndarray, errors: np.ndarray) -> np.ndarray:
-    log_e = np.log(errors)
+    log_e = _padded(np.log(errors))  # workers × observed × true
     logp = np.repeat(log_prior[None, :], w.shape[1], axis=0)
     for s in range(w.shape[0]):
-        ok = np.flatnonzero(c[s] >= 0)
-        logp[ok] += log_e[w[s, ok], c[s, ok]]
+        logp += log_e[w[s], c[s]]
     return logp
 
 
 def _mace_log(
     w: np.ndarray, c: np.ndarray, n_labels: int, spamming: np.ndarray, thetas: np.ndarray
 ) -> np.ndarray:
-    logp = np.zeros((w.shape[1], n_labels))
+    a = np.maximum(spamming[:, :1] * thetas, 1e-300)  # workers × labels
+    base = _padded(np.log(a))
+    bonus = _padded(np.log(a + spamming[:, 1:2]) - np.log(a))
+    n = w.shape[1]
+    logp = np.zeros((n, n_labels + 1))  # last column: where empty slots land
+    rows = np.arange(n)
     for s in range(w.shape[0]):
-        ok = np.flatnonzero(c[s] >= 0)
-        ws, ys = w[s, ok], c[s, ok]
-        a = np.maximum(spamming[ws, 0] * thetas[ws, ys], 1e-300)
-        logp[ok] += np.log(a)[:, None]
-        logp[ok, ys] += np.log(a + spamming[ws, 1]) - np.log(a)
-    return logp
+        logp += base[w[s], c[s]][:, None]
+        logp[rows, c[s]] += bonus[w[s], c[s]]
+    return logp[:, :n_labels]
 
 
 def ds_posteriors(
@@ -260,7 +271,7 @@ def mace_posteriors(
     the strategy ``thetas``, ``spamming[:, 1]`` with the true label):
     p(z=c) ∝ Π (s0·θ[y] + s1·[y = c])."""
     w, c = _grids(np.asarray(item), np.asarray(worker), np.asarray(code), n_items)
-    return _normalise_log(_mace_log(w, c, n_labels, spamming, thetas))
+    return _normalise_log(np.ascontiguousarray(_mace_log(w, c, n_labels, spamming, thetas)))
 
 
 def aggregate_codes(
@@ -360,7 +371,8 @@ def _aggregate_codes(
         theta = np.ones((A, V))
         spam[w_names] = mace.spamming_
         theta[w_names[:, None], l_names[None, :]] = mace.thetas_
-        mace_lab, mace_post = _best(_mace_log(w_grid, c_grid, V, spam, theta), has)
+        mace_log = np.ascontiguousarray(_mace_log(w_grid, c_grid, V, spam, theta))
+        mace_lab, mace_post = _best(mace_log, has)
     fit_seconds = time.perf_counter() - t0
     return FieldAggregate(
         labels=list(labels),
