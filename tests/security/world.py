@@ -327,7 +327,7 @@ def db_fingerprint(tables: list[str] | None = None) -> str:
                 parts = [_table_hash_sql(qn(t), t) for t in tables]
                 union = " UNION ALL ".join(parts)
                 _FINGERPRINT_SQL[key] = (
-                    f"SELECT string_agg(t || h, ',' ORDER BY t) FROM ({union}) s"
+                    f"SELECT string_agg(t || h, ',' ORDER BY t) FROM ({union}) s"  # noqa: S608
                 )
             cursor.execute(_FINGERPRINT_SQL[key])
             return str(cursor.fetchone()[0])
