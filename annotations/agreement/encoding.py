@@ -29,10 +29,6 @@ class Encoded:
     level: str
 
 
-def _is_na(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
-
-
 def _sort_key(v: Any) -> tuple[Any, ...]:
     if isinstance(v, frozenset):
         return (len(v), sorted(map(str, v)))
@@ -66,16 +62,17 @@ def encode_values(
         return _encode_numeric(values.ravel(), level, value_domain, strict)
     obj = values.ravel() if isinstance(values, np.ndarray) else _object_array(values)
     if level in SET_LEVELS:
-        obj = _object_array(
-            None
-            if _is_na(v)
-            else v
+        present = np.flatnonzero(~pd.isna(obj))
+        sets = np.full(obj.size, None, dtype=object)
+        sets[present] = _object_array(
+            v
             if isinstance(v, str) and v in tokens_set
             else frozenset(v)
             if isinstance(v, (list, tuple, set, frozenset))
             else frozenset((v,))
-            for v in obj
+            for v in obj[present]
         )
+        obj = sets
     try:
         codes, uniques = pd.factorize(obj, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists) in a non-set field: compare them as tuples
