@@ -64,11 +64,18 @@ def project_for(user: Any, slug: str, roles: frozenset[str] = ALL_ROLES) -> Proj
 
     Outsiders get 404 (the project's existence is not revealed); members without the role get
     PermissionDenied (403)."""
-    from django.core.exceptions import PermissionDenied
 
     project = Project.objects.filter(slug=slug).first()
     if project is None:
         raise Http404("No such project.")
+    return require_role(user, project, roles)
+
+
+def require_role(user: Any, project: Project, roles: frozenset[str] = ALL_ROLES) -> Project:
+    """The same check as `project_for` on a project already loaded (404 for outsiders, 403 for
+    members without the role); returns the project."""
+    from django.core.exceptions import PermissionDenied
+
     role = role_in(user, project)
     if role is None:
         raise Http404("No such project.")

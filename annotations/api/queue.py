@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Assignment, Claim, Item, Label
-from ..permissions import ALL_ROLES, ANNOTATE_ROLES, project_for
+from ..permissions import ALL_ROLES, ANNOTATE_ROLES, project_for, require_role
 from ..services.labels import (
     IdempotencyConflict,
     LabelInvalid,
@@ -235,12 +235,12 @@ def _own_lease(request: Request, lease_id: int) -> Assignment:
     )
     if assignment is None:
         raise Http404("No such lease.")
-    project_for(request.user, assignment.item.project.slug, ANNOTATE_ROLES)
+    require_role(request.user, assignment.item.project, ANNOTATE_ROLES)
     return assignment
 
 
 def _label_body(label: Label) -> dict[str, Any]:
-    label = Label.objects.select_related("item", "schema_version").get(pk=label.pk)
+    # label_submit returns the label with its item and schema version attached.
     return {"label": OwnLabelSerializer(label).data}
 
 
@@ -357,7 +357,7 @@ class OwnLabelDetail(APIView):
             pk=label_id,
             annotator_id=request.user.pk,
         )
-        project_for(request.user, label.item.project.slug, ALL_ROLES)
+        require_role(request.user, label.item.project, ALL_ROLES)
         return label
 
     @extend_schema(responses=OwnLabelResponseSerializer)

@@ -137,10 +137,9 @@ def label_submit(
         raise LabelInvalid({"seconds": ["Must be between 0 and 604800."]})
     try:
         with transaction.atomic():
+            # The item row lock serialises every change to this item's leases and counts.
             locked = Item.objects.select_for_update().get(pk=item.pk)
-            existing = _replay(key, assignment, user)  # a concurrent replay won the lock
-            if existing is not None:
-                return existing, False
+            locked.project = item.project  # unchanged rows, already read: no second fetch
             lease = Assignment.objects.get(pk=assignment.pk)
             if lease.state == Assignment.State.RECLAIMED:
                 raise LeaseConflict(
@@ -148,6 +147,9 @@ def label_submit(
                     "annotator; your labels were not stored. Take the next item."
                 )
             if lease.state == Assignment.State.SUBMITTED:
+                existing = _replay(key, assignment, user)  # a concurrent replay won the lock
+                if existing is not None:
+                    return existing, False
                 raise LeaseConflict(
                     "You already submitted labels for this item; edit them instead."
                 )
@@ -170,6 +172,7 @@ def label_submit(
             LabelRevision.objects.create(
                 label=label, values=clean, schema_version=schema_version, idempotency_key=key
             )
+            label.item, label.schema_version = locked, schema_version
             lease.state = Assignment.State.SUBMITTED
             lease.finished_at = now
             lease.save(update_fields=["state", "finished_at"])
