@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Model, Value, When
 from django.utils import timezone
 
 from ..ingest import IngestError, Limits, SourceDoc, segment_file
@@ -291,20 +291,14 @@ def _store(
         report(1.0, f"{name}: already imported")
         return summary
 
-    # Which articles are new (outside the transaction: the inserts re-check via constraints).
     keyed: list[tuple[int, ArticleUnit, str]] = []  # (doc index in todo, article, key)
     for index, (doc, sha) in enumerate(todo):
         for article in doc.articles:
             keyed.append((index, article, _article_key(sha, article, doc.text)))
-    existing = _existing_articles(project, {k for _, _, k in keyed})
-    new_keys: set[str] = set()
-    for _, _, key in keyed:
-        if key not in existing:
-            new_keys.add(key)
 
     report(0.7, f"{name}: writing")
     with transaction.atomic():
-        summary = _write(project, name, todo, keyed, new_keys, summary, user, job, report)
+        summary = _write(project, name, todo, keyed, summary, user, job, report)
         if fill == "job" and summary["claims"] and project.suggestions != Project.Suggestions.OFF:
             from .suggest_fill import suggest_fill_job_create
 
@@ -353,16 +347,31 @@ def _write(
     name: str,
     todo: list[tuple[SourceDoc, str]],
     keyed: list[tuple[int, ArticleUnit, str]],
-    new_keys: set[str],
     summary: dict[str, Any],
     user: Any,
     job: Job | None,
     report: Callable[..., None],
 ) -> dict[str, Any]:
     uploader = user if user is not None and getattr(user, "is_authenticated", False) else None
+    # Plan first (which units are new articles, each document's counts), so every row is
+    # written once: documents carry their stats from the start.
+    existing = _existing_articles(project, {k for _, _, k in keyed})
     per_doc: list[Counter[str]] = [Counter() for _ in todo]
-    for index, _article, _key in keyed:
+    fresh_units: list[tuple[int, int, ArticleUnit, str]] = []  # doc index, position, unit, key
+    taken: set[str] = set(existing)
+    positions: Counter[int] = Counter()
+    for index, article, key in keyed:
         per_doc[index]["articles"] += 1
+        doc_position = positions[index]
+        positions[index] += 1
+        if key in taken:
+            summary["duplicates"] += 1
+            per_doc[index]["duplicates"] += 1
+            continue
+        taken.add(key)
+        fresh_units.append((index, doc_position, article, key))
+        per_doc[index]["claims"] += len(article.sentences)
+
     documents = [
         Document(
             project=project,
@@ -374,76 +383,57 @@ def _write(
             url=_doc_url(doc),
             uploaded_by=uploader,
             job=job,
+            stats=dict(counts),
         )
-        for doc, sha in todo
+        for (doc, sha), counts in zip(todo, per_doc, strict=True)
     ]
-    Document.objects.bulk_create(documents, batch_size=500)
+    _insert(documents)
     summary["documents"] = len(documents)
     summary["document_ids"] = [d.pk for d in documents]
 
-    outlet_ids = _outlets(project, (a.outlet for _, a, k in keyed if a.outlet and k in new_keys))
-    existing = _existing_articles(project, {k for _, _, k in keyed})
+    outlet_ids = _outlets(project, (a.outlet for _, _, a, _ in fresh_units if a.outlet))
     articles: list[Article] = []
-    article_of: dict[str, Article | int] = dict(existing)
-    provenances: list[tuple[str, int, int, int]] = []  # key, doc index, start, end
-    positions: Counter[int] = Counter()
-    for index, article, key in keyed:
-        doc_position = positions[index]
-        positions[index] += 1
-        provenances.append((key, index, article.start, article.end))
-        if key in article_of:
-            summary["duplicates"] += 1
-            per_doc[index]["duplicates"] += 1
-            continue
+    for index, doc_position, article, key in fresh_units:
         outlet_name = (article.outlet or "").strip()
-        row = Article(
-            project=project,
-            document=documents[index],
-            position=doc_position,
-            start=article.start,
-            end=article.end,
-            title=article.title[:1000],
-            outlet_id=outlet_ids.get(registry_key(outlet_name)) if outlet_name else None,
-            outlet_name=outlet_name[:200],
-            byline=(article.byline or "")[:300],
-            published=_iso_date(article.published),
-            language=(article.language or "")[:12],
-            content_hash=key,
+        articles.append(
+            Article(
+                project=project,
+                document=documents[index],
+                position=doc_position,
+                start=article.start,
+                end=article.end,
+                title=article.title[:1000],
+                outlet_id=outlet_ids.get(registry_key(outlet_name)) if outlet_name else None,
+                outlet_name=outlet_name[:200],
+                byline=(article.byline or "")[:300],
+                published=_iso_date(article.published),
+                language=(article.language or "")[:12],
+                content_hash=key,
+            )
         )
-        articles.append(row)
-        article_of[key] = row
-    Article.objects.bulk_create(articles, batch_size=BATCH)
+    _insert(articles)
     summary["articles"] = len(articles)
 
-    ArticleProvenance.objects.bulk_create(
-        [
-            ArticleProvenance(
-                article_id=_pk(article_of[key]),
-                document=documents[index],
-                start=start,
-                end=end,
+    # Every place an article was found; the documents are new, so only a repeat inside this
+    # file could collide with the unique (article, document, start).
+    article_id: dict[str, int] = {**existing, **{a.content_hash: int(a.pk) for a in articles}}
+    places: dict[tuple[int, int, int], ArticleProvenance] = {}
+    for index, article, key in keyed:
+        place = (article_id[key], index, article.start)
+        if place not in places:
+            places[place] = ArticleProvenance(
+                article_id=place[0], document=documents[index], start=article.start, end=article.end
             )
-            for key, index, start, end in provenances
-        ],
-        batch_size=BATCH,
-        ignore_conflicts=True,
-    )
+    _insert(list(places.values()))
 
     # Claims of the new articles, in bulk, then their queue items.
-    fresh = {a.content_hash: a for a in articles}
     rows: list[ClaimRow] = []
-    seen: set[str] = set()
-    for index, article, key in keyed:
-        fresh_row = fresh.get(key)
-        if fresh_row is None or key in seen:
-            continue
-        seen.add(key)
+    for (index, _position, article, _key), row in zip(fresh_units, articles, strict=True):
         text = todo[index][0].text
-        article_id = fresh_row.pk
         for position, unit in enumerate(article.sentences):
             rows.append(
                 (
-                    article_id,
+                    int(row.pk),
                     position,
                     unit.start,
                     unit.end,
@@ -454,7 +444,6 @@ def _write(
                     float(unit.claim_likelihood),
                 )
             )
-        per_doc[index]["claims"] += len(article.sentences)
     total = len(rows) or 1
     for i in range(0, len(rows), BATCH):
         batch = rows[i : i + BATCH]
@@ -468,11 +457,37 @@ def _write(
             items_create_for_claims(project=project, claims=claims, fresh=True)
         report(0.7 + 0.3 * (i + len(batch)) / total, f"{name}: writing claims")
     summary["claims"] = len(rows)
-
-    for document, counts in zip(documents, per_doc, strict=True):
-        document.stats = dict(counts)
-    Document.objects.bulk_update(documents, ["stats"], batch_size=500)
     return summary
+
+
+def _insert(objs: Sequence[Model]) -> None:
+    """bulk_create; on PostgreSQL with COPY (ids drawn from the sequence in one query, set on
+    the objects): the ORM's multi-row INSERT of tens of thousands of rows was most of a large
+    import's time. A unique violation raises IntegrityError as bulk_create would."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=BATCH)
+        return
+    fields = model._meta.concrete_fields
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(objs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for pk, obj in zip(ids, objs, strict=True):
+                obj.pk = pk
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 # article_id, position, start, end, text, language, unit_kind, unit_defect, claim_likelihood
