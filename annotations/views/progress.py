@@ -6,12 +6,9 @@ annotations/services/progress.py for the exact rule)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,53 +17,18 @@ from django.views.decorators.http import require_POST
 
 from ..forms import ReassignForm
 from ..permissions import ADMIN_ROLES, project_for
-from ..selectors import (
-    annotator_throughput,
-    item_progress,
-    labels_per_day,
-    stuck_leases,
+from ..selectors import stuck_leases
+from ..services.progress import (
+    STATS_SECONDS,
+    ReassignError,
+    lease_for_project,
+    lease_reassign,
+    progress_stats,
 )
-from ..services.progress import ReassignError, lease_for_project, lease_reassign
 from ..services.queue import QueueError, lease_release
 from .projects import page_of, query_without_page
 
 DEFAULT_STUCK_MINUTES = 30
-STATS_SECONDS = 60
-CHART_W, CHART_H, CHART_PAD = 720, 180, 28
-
-
-def day_chart(days: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometry of the labels-per-day bar chart, computed here so the template draws plain
-    SVG attributes (no inline style, no script)."""
-    peak = max((d["n"] for d in days), default=0) or 1
-    inner_w = CHART_W - 2 * CHART_PAD
-    inner_h = CHART_H - 2 * CHART_PAD
-    step = inner_w / max(len(days), 1)
-    bars = []
-    for i, d in enumerate(days):
-        h = inner_h * d["n"] / peak
-        bars.append(
-            {
-                "x": round(CHART_PAD + i * step + 1, 1),
-                "y": round(CHART_PAD + inner_h - h, 1),
-                "w": round(max(step - 2, 1), 1),
-                "h": round(h, 1),
-                "day": d["day"],
-                "n": d["n"],
-                "label": i % 5 == 0 or i == len(days) - 1,
-                "tx": round(CHART_PAD + i * step + step / 2, 1),
-            }
-        )
-    return {
-        "w": CHART_W,
-        "h": CHART_H,
-        "pad": CHART_PAD,
-        "base": CHART_H - CHART_PAD,
-        "right": CHART_W - CHART_PAD,
-        "peak": peak if any(d["n"] for d in days) else 0,
-        "bars": bars,
-        "total": sum(d["n"] for d in days),
-    }
 
 
 def _minutes(request: HttpRequest) -> int:
@@ -76,34 +38,17 @@ def _minutes(request: HttpRequest) -> int:
     return DEFAULT_STUCK_MINUTES
 
 
-def progress_stats(project: Any, *, fresh: bool = False) -> dict[str, Any]:
-    """The aggregate figures (full scans of the project's items and labels), cached for
-    STATS_SECONDS per project so a busy admin page does not rescan a 1M-claim project on every
-    load. `fresh` recomputes now. The stuck-lease list is never cached."""
-    key = f"progress-stats:{project.pk}"
-    stats = None if fresh else cache.get(key)
-    if stats is None:
-        now = timezone.now()
-        stats = {
-            "as_of": now,
-            "claims": item_progress(project, "claim"),
-            "pairs": item_progress(project, "pair"),
-            "throughput": annotator_throughput(project, now),
-            "chart": day_chart(labels_per_day(project, now)),
-        }
-        cache.set(key, stats, STATS_SECONDS)
-    return stats
-
-
 @login_required
 def progress(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, ADMIN_ROLES)
     now = timezone.now()
     minutes = _minutes(request)
+    stats = progress_stats(project, fresh=request.GET.get("fresh") == "1")
     context = {
         "project": project,
         "now": now,
-        **progress_stats(project, fresh=request.GET.get("fresh") == "1"),
+        **(stats or {}),
+        "computing": stats is None,
         "stats_seconds": STATS_SECONDS,
         "minutes": minutes,
         "leases": page_of(request, stuck_leases(project, now, minutes), per_page=25),

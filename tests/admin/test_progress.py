@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from annotations.models import Assignment, Item, Label
 from annotations.services.labels import label_submit
+from annotations.services.progress import day_chart
 from annotations.services.queue import item_lease_next
-from annotations.views.progress import day_chart
 from tests.queue.helpers import GOOD_LABELS, make_annotator, make_claims
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,24 @@ def test_stats_are_cached_and_fresh_recomputes(client_for, project, admin):
     _label(project, a, "c0", 3)
     assert client.get(url).context["claims"]["in_progress"] == 0  # cached figures
     assert client.get(url, {"fresh": "1"}).context["claims"]["in_progress"] == 1
+
+
+def test_stale_figures_are_refreshed_by_the_background_task(client_for, project, admin):
+    """Figures older than STATS_SECONDS start a refresh (the Celery task; without a broker it
+    runs at once) instead of being recomputed inside the request."""
+    from django.core.cache import cache
+
+    from annotations.services.progress import STATS_SECONDS, progress_stats_compute
+
+    make_claims(project, 2)
+    a = make_annotator("sr", project)
+    stats = progress_stats_compute(project)
+    _label(project, a, "s0", 3)
+    stats["as_of"] = timezone.now() - timedelta(seconds=STATS_SECONDS + 5)
+    cache.set(f"progress-stats:{project.pk}", stats)
+    response = client_for(admin).get(reverse("progress", args=[project.slug]))
+    assert response.context["claims"]["in_progress"] == 1
+    assert response.context["as_of"] > stats["as_of"]
 
 
 def test_day_chart_scales_to_the_busiest_day():
