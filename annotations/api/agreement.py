@@ -20,11 +20,10 @@ from rest_framework.views import APIView
 from ..models import Job, Project
 from ..permissions import REVIEW_ROLES, project_for
 from ..services.agreement_jobs import (
-    SYNC_LIMIT,
     kind_of,
-    labels_count,
     latest_report,
     report_store,
+    small_enough_to_compute_now,
 )
 from ..services.jobs import job_create
 
@@ -101,7 +100,7 @@ class Agreement(APIView):
         project = project_for(request.user, slug, REVIEW_ROLES)
         kind = _kind(request)
         report = latest_report(project, kind)
-        if report is None and labels_count(project, kind) <= SYNC_LIMIT:
+        if report is None and small_enough_to_compute_now(project, kind):
             report = report_store(project=project, kind=kind)
         if report is None:
             job = agreement_job_start(project, kind, request.user)

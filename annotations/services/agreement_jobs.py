@@ -446,8 +446,11 @@ def latest_report(project: Project, kind: str) -> AgreementReport | None:
     )
 
 
-def labels_count(project: Project, kind: str) -> int:
-    return Label.objects.filter(item__project=project, item__kind=kind).count()
+def small_enough_to_compute_now(project: Project, kind: str) -> bool:
+    """Whether a missing report may be computed within the request: at most SYNC_LIMIT labels.
+    Counts no further than SYNC_LIMIT + 1 rows, so a million labels cost nothing here."""
+    labels = Label.objects.filter(item__project=project, item__kind=kind).order_by()
+    return labels.values("pk")[: SYNC_LIMIT + 1].count() <= SYNC_LIMIT
 
 
 @register("agreement")

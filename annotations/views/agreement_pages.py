@@ -21,7 +21,11 @@ from django.views.decorators.http import require_POST
 
 from ..models import Job, Project
 from ..permissions import REVIEW_ROLES, project_for
-from ..services.agreement_jobs import SYNC_LIMIT, labels_count, latest_report, report_store
+from ..services.agreement_jobs import (
+    latest_report,
+    report_store,
+    small_enough_to_compute_now,
+)
 from .core import job_visible
 
 BAR_W = 640
@@ -249,7 +253,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, REVIEW_ROLES)
     kind = "pair" if request.GET.get("kind") in {"pairs", "pair"} else "claim"
     report = latest_report(project, kind)
-    if report is None and labels_count(project, kind) <= SYNC_LIMIT:
+    if report is None and small_enough_to_compute_now(project, kind):
         report = report_store(project=project, kind=kind)
     context: dict[str, Any] = {
         "project": project,

@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -199,8 +200,22 @@ def _import_page(request: HttpRequest, slug: str) -> HttpResponse:
 # --- documents and articles ---------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+class CappedPaginator(Paginator):
+    """Counts matches only up to `cap`: a common search word in a million claims would cost a
+    full count for a number nobody needs. `capped` tells the template to say "more than"."""
+
+    cap = 1000
+
+    @cached_property
+    def count(self) -> int:
+        n = self.object_list.values("pk").order_by()[: self.cap + 1].count()
+        self.capped = n > self.cap
+        return min(n, self.cap)
+
+
+def _page(request: HttpRequest, queryset: QuerySet[Any], *, capped: bool = False) -> Any:
+    paginator = CappedPaginator if capped else Paginator
+    return paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @login_required
@@ -342,7 +357,7 @@ def claims_page(request: HttpRequest, slug: str) -> HttpResponse:
         queryset = queryset.filter(article_id=article)
     if outlet is not None:
         queryset = queryset.filter(article__outlet_id=outlet)
-    page = _page(request, queryset)
+    page = _page(request, queryset, capped=bool(q.strip()))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

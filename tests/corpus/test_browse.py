@@ -47,6 +47,25 @@ def test_pages_for_reviewers(client_for, reviewer, corpus):
     assert client.get(reverse("claims", args=[slug]), {"article": "x"}).status_code == 400
 
 
+def test_search_counts_matches_only_up_to_the_cap(client_for, reviewer, corpus, monkeypatch):
+    """A common word in a large project is not counted in full: past the cap the pager says
+    "more than" instead of a number, and the first pages still list the newest matches."""
+    from annotations.views.corpus import PAGE_SIZE, CappedPaginator
+
+    matches = Claim.objects.filter(project=corpus, text__icontains="the").count()
+    assert matches > 3 * PAGE_SIZE // 2
+    monkeypatch.setattr(CappedPaginator, "cap", PAGE_SIZE + 1)
+    client = client_for(reviewer)
+    page = client.get(reverse("claims", args=[corpus.slug]), {"q": "the"})
+    assert page.context["page"].paginator.capped is True
+    assert f"more than {PAGE_SIZE + 1}" in page.content.decode()
+    assert len(page.context["page"].object_list) == PAGE_SIZE
+    monkeypatch.setattr(CappedPaginator, "cap", 100_000)
+    page = client.get(reverse("claims", args=[corpus.slug]), {"q": "the"})
+    assert page.context["page"].paginator.capped is False
+    assert page.context["page"].paginator.count == matches
+
+
 def test_article_page_shows_fix_forms_to_admins(client_for, admin, corpus):
     article = Article.objects.filter(project=corpus).first()
     html = client_for(admin).get(reverse("article", args=[corpus.slug, article.pk])).content
