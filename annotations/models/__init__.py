@@ -2,7 +2,13 @@
 
 from .core import Job, Membership, Project, Role, SchemaVersion
 from .corpus import Article, ArticleProvenance, Claim, Document, NamedSource, Outlet, SegmentFix
-from .exports import AgreementReport, DatasetVersion, SuggestionModel
+from .exports import (
+    AgreementReport,
+    DatasetVersion,
+    Pseudonym,
+    SplitInputChange,
+    SuggestionModel,
+)
 from .pairs import ClaimEmbedding, ClaimPair, EventCluster
 from .queue import Assignment, Decision, Item, Label, LabelRevision
 
@@ -26,8 +32,10 @@ __all__ = [
     "NamedSource",
     "Outlet",
     "Project",
+    "Pseudonym",
     "Role",
     "SchemaVersion",
     "SegmentFix",
+    "SplitInputChange",
     "SuggestionModel",
 ]

@@ -180,7 +180,14 @@ class Claim(models.Model):
             models.UniqueConstraint(fields=["article", "position"], name="claim_position_unique"),
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="claim_span"),
         ]
-        indexes = [models.Index(fields=["project", "language"])]
+        indexes = [
+            models.Index(fields=["project", "language"]),
+            # The split assignment counts claims per (article, cluster, language): an
+            # index-only scan, in group order (services/splits.py).
+            models.Index(
+                fields=["project", "article", "cluster", "language"], name="claim_split_groups"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text[:80]

@@ -1,4 +1,5 @@
-"""Frozen dataset versions, stored agreement reports and trained suggestion models."""
+"""Frozen dataset versions, the export's pseudonyms and split-cache log, stored agreement
+reports and trained suggestion models."""
 
 from __future__ import annotations
 
@@ -27,6 +28,44 @@ class DatasetVersion(models.Model):
         ordering = ["project", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["project", "number"], name="dataset_version_unique")
+        ]
+
+
+class Pseudonym(models.Model):
+    """When each annotator first labelled (role "a") and each reviewer first decided (role "r")
+    in a project: the export numbers them a1, a2, … and r1, r2, … in that order (then by user
+    id). Written by database triggers on the label and decision tables (migration
+    0003_export_speed), so every way of storing a label keeps it: the services, bulk SQL,
+    fixtures. A pseudonym, once given, stays: removing labels never renumbers annotators."""
+
+    class Role(models.TextChoices):
+        ANNOTATOR = "a"
+        REVIEWER = "r"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=1, choices=Role.choices)
+    first_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "role", "user"], name="pseudonym_unique")
+        ]
+
+
+class SplitInputChange(models.Model):
+    """One row per transaction that changed what a project's splits are computed from (claims
+    added or removed, a claim's cluster, article or language, an article's outlet). Written by
+    database triggers on PostgreSQL (0003_export_speed). Rows are never deleted, so the number
+    of rows a snapshot sees identifies the split inputs it sees: the key of the split cache
+    (services/splits.py)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    txid = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "txid"], name="split_input_change_unique")
         ]
 
 

@@ -18,6 +18,7 @@ from annotations.services.exports import (
     export_stream,
 )
 from annotations.services.exports import fast as fast_path
+from annotations.services.splits import _compute
 from tests.exports.helpers import FACT, T0, decide, label
 
 pytestmark = pytest.mark.postgres
@@ -132,14 +133,18 @@ def test_many_items_across_chunks(world, monkeypatch, article_limit):
         assert cursor.fetchone()[0] == "read committed"
 
 
-def test_context_built_in_parallel_threads_is_the_same(world):
+def test_context_of_the_fast_path_is_the_same(world):
+    """build_context (own settings, a cached split assignment on the second call) gives what
+    ExportContext.build gives."""
     awkward(world)
     with export_snapshot():
+        fast_path.build_context(world.project, 3)
         parallel = fast_path.build_context(world.project, 3)
         plain = ExportContext.build(world.project, 3)
     assert parallel.annotators == plain.annotators and len(plain.annotators) == 3
     assert parallel.reviewers == plain.reviewers
     assert parallel.splits.by_group == plain.splits.by_group and plain.splits.by_group
+    assert plain.splits.by_group == _compute(world.project).by_group
     assert (parallel.schema_versions, parallel.field_types) == (
         plain.schema_versions,
         plain.field_types,

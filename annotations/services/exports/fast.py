@@ -25,19 +25,12 @@ from collections.abc import Iterator
 from operator import add
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections
 
 from ...models import Project
-from ..splits import split_assign
 from .common import CHUNK_SIZE, CLAIM_COLUMNS, FIRST_CHUNK, _dumps
 from .fast_sql import article_sql, claims_sql
-from .records import (
-    ExportContext,
-    _ArticleCache,
-    annotator_pseudonyms,
-    reviewer_pseudonyms,
-    soft_labels,
-)
+from .records import ExportContext, _ArticleCache, soft_labels
 
 SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
 FIX = "\x1e"  # around a float that Python must format itself (exponent notation, NaN, …)
@@ -77,63 +70,21 @@ def usable(using: str = "default") -> bool:
 
 
 def build_context(project: Project, version: int | None = None) -> ExportContext:
-    """ExportContext.build, with the two corpus-wide aggregates (annotator pseudonyms over
-    every label, splits over every claim) run in threads on their own connections that import
-    this transaction's snapshot (SET TRANSACTION SNAPSHOT), at the same time as the other
-    lookups: the first record leaves sooner. The same values as ExportContext.build: every
-    query sees the same snapshot. Sequential where the snapshot is not ours to share."""
+    """ExportContext.build inside the export's snapshot, with settings for its one-off queries:
+    no JIT compile (it costs more than it saves before the first byte) and the split
+    assignment's sorts in memory (when it is not cached). The pseudonyms are a few stored rows
+    and the splits usually a cache hit (services/splits.py), so nothing runs in parallel."""
     connection = connections["default"]
-    if not usable() or len(connection.atomic_blocks) != 1:
+    if not usable():
         return ExportContext.build(project, version)
     with connection.cursor() as cursor:
-        # JIT compiling these one-off queries costs more than it saves before the first byte.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SELECT pg_export_snapshot()")
-        snapshot = cursor.fetchone()[0]
-    results: dict[str, Any] = {}
-    jobs = {
-        "annotators": lambda: annotator_pseudonyms(project),
-        "splits": lambda: split_assign(project=project),
-    }
-    threads = [
-        threading.Thread(target=_in_snapshot, args=(snapshot, key, job, results), daemon=True)
-        for key, job in jobs.items()
-    ]
-    for thread in threads:
-        thread.start()
+        cursor.execute("SET LOCAL work_mem = '64MB'")
     try:
-        reviewers = reviewer_pseudonyms(project)
+        return ExportContext.build(project, version)
     finally:
-        for thread in threads:
-            thread.join()
-    for key in jobs:
-        if key not in results:
-            raise results.get(f"{key}:error") or RuntimeError(f"export lookup {key} failed")
-    return ExportContext.build(
-        project,
-        version,
-        annotators=results["annotators"],
-        reviewers=reviewers,
-        splits=results["splits"],
-    )
-
-
-def _in_snapshot(snapshot: str, key: str, job: Any, results: dict[str, Any]) -> None:
-    """Run `job` in this thread's own connection, inside the exported snapshot."""
-    connection = connections["default"]  # this thread's connection
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-                # Whole-corpus aggregates: no JIT compile, hash tables in memory.
-                cursor.execute("SET LOCAL jit = off")
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-            results[key] = job()
-    except BaseException as exc:  # re-raised by build_context
-        results[f"{key}:error"] = exc
-    finally:
-        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO DEFAULT")
 
 
 class _Canon:

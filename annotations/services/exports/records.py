@@ -12,7 +12,7 @@ from datetime import UTC
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, F, Min, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Substr
 
 from ...models import (
@@ -21,6 +21,7 @@ from ...models import (
     Item,
     Label,
     Project,
+    Pseudonym,
     SchemaVersion,
 )
 from ..splits import SplitAssignment, group_key, split_assign
@@ -79,27 +80,23 @@ class ExportContext:
 
 def annotator_pseudonyms(project: Project) -> dict[int, str]:
     """a1, a2, … by the order of each annotator's first label in the project: stable as the
-    project grows, and never a user name."""
-    rows = (
-        Label.objects.filter(item__project=project)
-        .values("annotator_id")
-        .annotate(first=Min("created_at"))
-        .order_by("first", "annotator_id")
-        .values_list("annotator_id", flat=True)
-    )
-    return {user_id: f"a{i}" for i, user_id in enumerate(rows, start=1)}
+    project grows, and never a user name. Read from the Pseudonym rows that the label table's
+    triggers keep (a few rows, not an aggregate over every label)."""
+    return _pseudonyms(project, Pseudonym.Role.ANNOTATOR)
 
 
 def reviewer_pseudonyms(project: Project) -> dict[int, str]:
     """r1, r2, … by the order of each reviewer's first decision in the project."""
+    return _pseudonyms(project, Pseudonym.Role.REVIEWER)
+
+
+def _pseudonyms(project: Project, role: str) -> dict[int, str]:
     rows = (
-        Decision.objects.filter(item__project=project, reviewer__isnull=False)
-        .values("reviewer_id")
-        .annotate(first=Min("created_at"))
-        .order_by("first", "reviewer_id")
-        .values_list("reviewer_id", flat=True)
+        Pseudonym.objects.filter(project=project, role=role)
+        .order_by("first_at", "user_id")
+        .values_list("user_id", flat=True)
     )
-    return {user_id: f"r{i}" for i, user_id in enumerate(rows, start=1)}
+    return {user_id: f"{role}{i}" for i, user_id in enumerate(rows, start=1)}
 
 
 # --- records ----------------------------------------------------------------------------------
