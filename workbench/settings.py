@@ -173,7 +173,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A job whose worker died (SIGKILL, OOM, lost host) is delivered again once its message has
+# stayed unacknowledged this long; a copy delivered while the first run still goes waits for it
+# (services/jobs.py) and then finds the job finished. Abandoned messages are swept for every
+# tenth of that (at most every 10 s). Shorter values recover sooner but make long jobs queue
+# waiting copies.
+BROKER_VISIBILITY_TIMEOUT = env_int("WORKBENCH_BROKER_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if REDIS_URL:

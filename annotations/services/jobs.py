@@ -7,13 +7,14 @@ mid-run (acks_late) runs the job again from the start, so they write atomically.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Job, Project
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[..., None]
 Runner = Callable[[Job, ProgressFn], Any]
 _RUNNERS: dict[str, Runner] = {}
+# First key of the jobs' advisory locks (the second is a hash of the job id).
+JOB_LOCK_CLASS = 0x4A0B
 
 
 class JobError(Exception):
@@ -97,8 +100,35 @@ def _load_runners() -> None:
 
 
 def job_run(*, job_id: str) -> None:
-    """Run a job (called by the Celery task). Idempotent: finished jobs are left alone."""
+    """Run a job (called by the Celery task). Idempotent: finished jobs are left alone, and a
+    second delivery of a job that is still running waits for that run (see _job_lock)."""
     _load_runners()
+    with _job_lock(job_id):
+        _job_run(job_id)
+
+
+@contextlib.contextmanager
+def _job_lock(job_id: str) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock on the job for as long as it runs. The broker
+    delivers a job again when its message stays unacknowledged past the visibility timeout
+    (the worker died, or the job is just long); the copy waits here, then finds the job
+    finished. If the worker holding the lock dies, PostgreSQL releases it with the connection
+    and the copy runs the job from the start (runners are idempotent)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key: list[int | str] = [JOB_LOCK_CLASS, str(job_id)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s::int, hashtext(%s))", key)
+    try:
+        yield
+    finally:
+        if connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s::int, hashtext(%s))", key)
+
+
+def _job_run(job_id: str) -> None:
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.finished:
