@@ -524,10 +524,10 @@ def _hedge_en(
         if not nominal and not _in_relative(before):
             return span, True
         first = first or span
-    m = _FIRST_PERSON.search(text) if "fp" in kinds else None
-    if m and not inside(m.start(), quotes):
-        before = text[max(0, m.start() - 80) : m.start()]
-        return m.span("h"), not _in_relative(before)
+    fp = _FIRST_PERSON.search(text) if "fp" in kinds else None
+    if fp and not inside(fp.start(), quotes):
+        before = text[max(0, fp.start() - 80) : fp.start()]
+        return fp.span("h"), not _in_relative(before)
     return first, False
 
 

@@ -710,19 +710,19 @@ def _loaded(text: str, arabic: bool, low: str | None = None) -> tuple[bool, list
             if "تحرير" in fold_arabic(m.group()) and _AR_TAHRIR_NAME.match(text, m.end() - 5):
                 continue
             return True, [m.start() + _clitic_len(m.group()), m.end()]
-        m = _AR_NAMING.search(text)
-        if m:
-            return True, [m.start(), m.end()]
+        naming = _AR_NAMING.search(text)
+        if naming:
+            return True, [naming.start(), naming.end()]
         return False, None
-    m = _EN_LOADED.search(low)
+    loaded = _EN_LOADED.search(low)
     # every scare-quote form holds a quotation mark: skip the scan without one
     q = _EN_SCARE_QUOTE.search(text) if _HAS_QUOTE.search(text) else None
     if q:
         g = "q" if q.group("q") else "q2"
-        if m is None or q.start(g) < m.start():
+        if loaded is None or q.start(g) < loaded.start():
             return True, [q.start(g) - 1, q.end(g) + 1]
-    if m:
-        return True, [m.start(), m.end()]
+    if loaded:
+        return True, [loaded.start(), loaded.end()]
     return False, None
 
 
