@@ -180,6 +180,7 @@ def _median_seconds(project: Project) -> dict[int, float | None]:
         return dict(labels.values_list("annotator_id").annotate(m=Median("seconds")).order_by())
     values: dict[int, list[float]] = {}
     for annotator_id, seconds in labels.values_list("annotator_id", "seconds").iterator():
+        assert seconds is not None  # seconds__isnull=False above
         values.setdefault(annotator_id, []).append(seconds)
     out: dict[int, float | None] = {}
     for annotator_id, xs in values.items():
@@ -199,7 +200,7 @@ def annotator_throughput(project: Project, now: Any) -> list[dict[str, Any]]:
 
     from .models import Label
 
-    rows = (
+    grouped = (
         Label.objects.filter(item__project=project)
         .values("annotator_id")
         .annotate(
@@ -212,7 +213,7 @@ def annotator_throughput(project: Project, now: Any) -> list[dict[str, Any]]:
         .order_by()
     )
     medians = _median_seconds(project)
-    rows = list(rows)
+    rows = list(grouped)
     names = dict(
         get_user_model()
         .objects.filter(pk__in=[r["annotator_id"] for r in rows])
