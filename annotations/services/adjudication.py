@@ -75,6 +75,7 @@ def item_kind_schema(item: Item) -> tuple[dict[str, Any], str]:
 
 def item_text_length(item: Item) -> int | None:
     if item.kind == Item.Kind.CLAIM and item.claim_id:
+        assert item.claim is not None  # a set claim_id is a claim (foreign key)
         return len(item.claim.text)
     return None
 

@@ -238,7 +238,7 @@ def _fallback_report(records: list[dict[str, Any]], block: dict[str, Any]) -> di
         if spec.type == "span":
             spans[spec.name] = span_f1(matrix(spec.name, spec.gate)).to_dict()
             continue
-        if not spec.is_alpha:
+        if not spec.is_alpha or spec.level is None:  # alpha levels are never None
             continue
         m = matrix(spec.name, spec.gate)
         res = krippendorff_alpha(
@@ -332,8 +332,8 @@ def annotator_figures(project: Project, kind: str, rows: list[dict[str, Any]]) -
         for target, reference in (("gold", expected if is_gold else None), ("adjudicated", gold)):
             if not reference:
                 continue
-            names = list(reference) if target == "gold" else required
-            for name in names:
+            field_names = list(reference) if target == "gold" else required
+            for name in field_names:
                 if name in reference:
                     entry[target][1] += 1
                     entry[target][0] += canon(r["labels"].get(name)) == canon(reference[name])

@@ -58,6 +58,7 @@ def _check_key(idempotency_key: str | None, *, required: bool = True) -> str | N
 
 def unit_text_length(item: Item) -> int | None:
     if item.kind == Item.Kind.CLAIM and item.claim_id is not None:
+        assert item.claim is not None  # a set claim_id is a claim (foreign key)
         return len(item.claim.text)
     return None
 
