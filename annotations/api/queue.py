@@ -198,20 +198,25 @@ def lease_payload(assignment: Assignment) -> dict[str, Any]:
     body: dict[str, Any] = {"lease": {"id": assignment.pk, "expires_at": assignment.expires_at}}
     if item.kind == Item.Kind.PAIR:
         pair = item.pair
+        assert pair is not None  # check constraint item_kind_matches_target
         body["pair"] = {
             "id": pair.pk,
             "a": claim_payload(pair.claim_a),
             "b": claim_payload(pair.claim_b),
         }
     else:
-        body["claim"] = claim_payload(item.claim)
+        claim = item.claim
+        assert claim is not None  # check constraint item_kind_matches_target
+        body["claim"] = claim_payload(claim)
         suggestion = None
         if assignment.suggestions_shown:
             values = suggestion_values(item, current_schema(item.project))
             if values:
+                # suggestion_values only returns values read from a dict suggestion
+                assert isinstance(claim.suggestion, dict)
                 suggestion = {
                     "labels": values,
-                    "source": str(item.claim.suggestion.get("source", "rules")),
+                    "source": str(claim.suggestion.get("source", "rules")),
                 }
         body["suggestion"] = suggestion
     return body

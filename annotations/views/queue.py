@@ -248,9 +248,13 @@ def item_context(
             "started": timezone.now().timestamp(),
         }
     )
+    # `kind` is the item's kind (leases are taken by kind); check item_kind_matches_target
+    # gives a pair item its pair and a claim item its claim.
     if kind == Item.Kind.PAIR:
+        assert item.pair is not None
         ctx["units"] = [unit_view(item.pair.claim_a), unit_view(item.pair.claim_b)]
     else:
+        assert item.claim is not None
         ctx["unit"] = unit_view(item.claim)
         ctx["span_fields"] = [f for f in ctx["fields"] if f["type"] == "span"]
     if label is not None:

@@ -37,6 +37,7 @@ from ..services.adjudication import (
 from ..services.gold import gold_item_set
 from ..services.jobs import job_create
 from ..services.projects import current_schema
+from .htmx import HtmxHttpRequest
 
 CONTEXT_SENTENCES = 2
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
@@ -237,7 +238,7 @@ def _suggestion(item: Item, fields: list[dict[str, Any]]) -> tuple[dict[str, Any
 
 
 @login_required
-def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
+def review_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, REVIEW_ROLES)
     params = request.GET
     kind = "pair" if params.get("kind") in {"pairs", "pair"} else "claim"
@@ -338,7 +339,15 @@ def _item_context(
     suggestion, has_majority = _suggestion(item, fields)
     if values is None:
         values = dict(item.gold) if item.gold else suggestion
-    text = item.claim.text if item.kind == Item.Kind.CLAIM else None
+    # check constraint item_kind_matches_target: a claim item has its claim, a pair its pair
+    if item.kind == Item.Kind.CLAIM:
+        assert item.claim is not None
+        text: str | None = item.claim.text
+        blocks = [claim_block(item.claim)]
+    else:
+        assert item.pair is not None
+        text = None
+        blocks = [claim_block(item.pair.claim_a), claim_block(item.pair.claim_b)]
     columns = [
         lab.annotator.get_username() if names else f"Annotator {i}"
         for i, lab in enumerate(labels, start=1)
@@ -362,11 +371,6 @@ def _item_context(
                 "ds_posterior": agg.get("ds_posterior"),
             }
         )
-    blocks = (
-        [claim_block(item.claim)]
-        if item.kind == Item.Kind.CLAIM
-        else [claim_block(item.pair.claim_a), claim_block(item.pair.claim_b)]
-    )
     nxt = next_item(item)
     majority = majority_labels(item)
     return {
