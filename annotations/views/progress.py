@@ -26,6 +26,7 @@ from ..services.progress import (
     progress_stats,
 )
 from ..services.queue import QueueError, lease_release
+from .htmx import HtmxHttpRequest
 from .projects import page_of, query_without_page
 
 DEFAULT_STUCK_MINUTES = 30
@@ -39,7 +40,7 @@ def _minutes(request: HttpRequest) -> int:
 
 
 @login_required
-def progress(request: HttpRequest, slug: str) -> HttpResponse:
+def progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, ADMIN_ROLES)
     now = timezone.now()
     minutes = _minutes(request)

@@ -18,13 +18,14 @@ from ..models import NamedSource, Outlet
 from ..permissions import ADMIN_ROLES, project_for
 from ..selectors import named_sources_for, outlets_for
 from ..services.registry import named_source_update, outlet_update
+from .htmx import HtmxHttpRequest
 from .projects import page_of, query_without_page
 
 TABS = ("outlets", "sources")
 
 
 @login_required
-def registry(request: HttpRequest, slug: str) -> HttpResponse:
+def registry(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, slug, ADMIN_ROLES)
     tab = request.GET.get("tab", "outlets")
     if tab not in TABS:
