@@ -205,6 +205,10 @@ class CappedPaginator(Paginator):
     full count for a number nobody needs. `capped` tells the template to say "more than"."""
 
     cap = 1000
+    object_list: QuerySet[Any]
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int) -> None:
+        super().__init__(object_list, per_page)
 
     @cached_property
     def count(self) -> int:

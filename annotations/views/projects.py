@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 
 from ..forms import MemberAddForm, MemberRoleForm, ProjectForm, ProjectSettingsForm, SchemaForm
-from ..models import Role
+from ..models import Membership, Project, Role
 from ..permissions import (
     ADMIN_ROLES,
     ANNOTATE_ROLES,
@@ -231,9 +231,7 @@ def schema_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _admin_count(project: object) -> int:
-    from ..models import Membership
-
+def _admin_count(project: Project) -> int:
     return Membership.objects.filter(project=project, role="admin").count()
 
 
@@ -300,10 +298,8 @@ def members_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _member_target(request: HttpRequest, slug: str, user_id: int) -> tuple[object, object]:
+def _member_target(request: HttpRequest, slug: str, user_id: int) -> tuple[Project, Membership]:
     from django.shortcuts import get_object_or_404
-
-    from ..models import Membership
 
     project = project_for(request.user, slug, ADMIN_ROLES)
     if not 0 < user_id <= 2**63 - 1:
