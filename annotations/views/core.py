@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from ..models import Job
 from ..permissions import can_admin, can_review, is_site_admin
 from ..selectors import projects_with_progress
+from .htmx import HtmxHttpRequest
 
 
 @login_required
@@ -78,7 +79,7 @@ def job_visible(user: Any, job: Job) -> bool:
 
 
 @login_required
-def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
+def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("project"), pk=job_id)
     if not job_visible(request.user, job):
         raise PermissionDenied
