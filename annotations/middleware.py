@@ -10,6 +10,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 5
+MESSAGE = "The database is unavailable; try again shortly."
+
 
 class ServiceUnavailableMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -19,19 +22,32 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, (OperationalError, InterfaceError)) and _is_connection_error(
-            exception
-        ):
+        if is_database_unavailable(exception):
             log.warning("database unavailable: %s", exception)
-            response = JsonResponse(
-                {"detail": "The database is unavailable; try again shortly."}, status=503
-            )
-            response["Retry-After"] = "5"
-            return response
+            return unavailable_response(request)
         return None
 
 
-def _is_connection_error(exc: Exception) -> bool:
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError)) and _is_connection_error(exc)
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON for the API, a short plain page for everything else."""
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": MESSAGE}, status=503)
+    else:
+        response = HttpResponse(
+            f"Service unavailable. {MESSAGE}\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _is_connection_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     markers = (
         "connection",

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ..middleware import unavailable_response
 from ..models import Job
 from ..permissions import can_admin, can_review, is_site_admin
 from ..selectors import projects_with_progress
@@ -94,11 +95,7 @@ def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, (OperationalError, InterfaceError)):
-        response = JsonResponse(
-            {"detail": "The database is unavailable; try again shortly."}, status=503
-        )
-        response["Retry-After"] = "5"
-        return response
+        return unavailable_response(request)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return render(request, "500.html", status=500)
