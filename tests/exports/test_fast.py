@@ -10,7 +10,17 @@ import pytest
 from django.db import connection
 from django.db.models import JSONField, Value
 
-from annotations.models import Claim, Decision, Item, Label, SchemaVersion
+from annotations.models import (
+    Article,
+    Claim,
+    Decision,
+    Document,
+    EventCluster,
+    Item,
+    Label,
+    Outlet,
+    SchemaVersion,
+)
 from annotations.services.exports import (
     ExportContext,
     claim_records,
@@ -57,6 +67,15 @@ def awkward(world):
         changed_fields=Value(None, JSONField()), note="line one\nline two", overrides_majority=True
     )
     Item.objects.filter(pk=items[0].pk).update(aggregate={"b": 0.5, "a": [1, 2.0, "x"]})
+    # Cells that CSV must neutralise (= + - @ tab CR first) or quote (quote, comma, CR, LF).
+    Item.objects.filter(pk=items[2].pk).update(aggregate=-0.5)
+    Claim.objects.filter(pk=claims[1].pk).update(text='-5, "minus"\r\nfive')
+    Claim.objects.filter(pk=claims[4].pk).update(text="\tindented, twice")
+    EventCluster.objects.filter(pk=world.cluster.pk).update(key='+ev,"1"')
+    article = claims[1].article
+    Article.objects.filter(pk=article.pk).update(title='@title, "x"\nnext', outlet_name="=raw")
+    Outlet.objects.filter(pk=article.outlet_id).update(name='-Registry "name"', country="\rX")
+    Document.objects.filter(pk=article.document_id).update(name='doc, "1".txt')
     decide(items[4], users["reviewer"], {"verifiability": "opinion", "a": 1}, changed=["x"])
 
 
@@ -75,6 +94,9 @@ def test_same_bytes_as_the_reference_path(world, include, fmt):
     for chunk_size in (1, 3, 2000):
         fast, slow = both(world.project, include=include, fmt=fmt, chunk_size=chunk_size)
         assert fast == slow and fast
+    if fmt == "csv":  # the awkward cells are there, neutralised and quoted
+        for cell in (b'"\'-5, ""minus""\r\nfive"', b"'=raw", b'"\'+ev,""1"""', b"'-0.5"):
+            assert cell in fast, cell
 
 
 def test_same_bytes_with_a_dataset_version_and_the_same_stats(world):

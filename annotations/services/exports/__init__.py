@@ -78,8 +78,8 @@ def export_stream(
     written) when the stream ends, fails or is closed early (client gone).
 
     Claims on PostgreSQL take the SQL-built path (`fast.claim_lines` for JSONL,
-    `fast.claim_rows` for CSV and Parquet; the same bytes); `fast=False` forces the reference
-    path (for tests and comparisons)."""
+    `fast.claim_csv` for CSV, `fast.claim_rows` for Parquet; the same bytes); `fast=False`
+    forces the reference path (for tests and comparisons)."""
     check_options(fmt=fmt, include=include, kind=kind)
     with export_snapshot():
         ctx = fast_path.build_context(project) if fast else ExportContext.build(project)
@@ -87,6 +87,11 @@ def export_stream(
             if fmt == "jsonl":
                 for lines in fast_path.claim_lines(ctx, include, chunk_size):
                     yield ("\n".join(lines) + "\n").encode()
+                return
+            if fmt == "csv":
+                yield CsvWriter(kind).start()
+                for lines in fast_path.claim_csv(ctx, include, chunk_size):
+                    yield "".join(lines).encode()
                 return
             writer = WRITERS[fmt](kind)
             head = writer.start()

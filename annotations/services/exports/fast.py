@@ -30,6 +30,7 @@ from django.db import connections
 from ...models import Project
 from .common import CHUNK_SIZE, CLAIM_COLUMNS, FIRST_CHUNK, _dumps
 from .fast_sql import article_sql, claims_sql
+from .formats import csv_text
 from .records import ExportContext, _ArticleCache, soft_labels
 
 SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
@@ -54,9 +55,9 @@ _ARTICLE_RUNS = (
 
 
 # The article's columns in CLAIM_COLUMNS (document_id … outlet_reviewed), in that order.
-ARTICLE_COLUMNS = tuple(
-    name for name, _ in CLAIM_COLUMNS[CLAIM_COLUMNS.index(("document_id", "i")) : 21]
-)
+_FIRST = CLAIM_COLUMNS.index(("document_id", "i"))
+ARTICLE_COLUMNS = tuple(name for name, _ in CLAIM_COLUMNS[_FIRST:21])
+ARTICLE_KINDS = tuple(kind for _, kind in CLAIM_COLUMNS[_FIRST:21])
 
 
 def usable(using: str = "default") -> bool:
@@ -150,23 +151,46 @@ def _fix_floats(text: str) -> str:
 
 
 class _Articles:
-    """The four sorted-key runs of a claim record that come from its article (and its plain
-    column values), built from the reference path's article entries (so the bytes are the
-    same). Filled from the rows that the prefetch thread reads (`add`)."""
+    """What a claim record takes from its article, built once per article from the reference
+    path's article entries (so the bytes are the same): for JSONL the four sorted-key runs, for
+    CSV the cells, for Parquet the column values. Filled from the rows that the prefetch thread
+    reads (`add`)."""
 
-    def __init__(self) -> None:
-        self.fragments: dict[int, tuple[str, str, str, str]] = {}
-        self.values: dict[int, tuple[Any, ...]] = {}
+    def __init__(self, mode: str) -> None:
+        self.by_id: dict[int, Any] = {}
+        self.build = {"jsonl": _article_runs, "csv": _article_cells, "tabular": _article_values}[
+            mode
+        ]
 
     def add(self, rows: list[tuple[Any, ...]], reset: bool) -> None:
         if reset:  # bounded: the prefetch thread asks for every article again after this
-            self.fragments.clear()  # in place: the record loops hold these dicts
-            self.values.clear()
+            self.by_id.clear()  # in place: the record loops hold this dict
+        build = self.build
         for raw in rows:
-            row = _ArticleCache.entry(raw)
-            a, d, o, p = (_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
-            self.fragments[raw[0]] = (a, d, o, p)
-            self.values[raw[0]] = tuple(row[k] for k in ARTICLE_COLUMNS)
+            self.by_id[raw[0]] = build(_ArticleCache.entry(raw))
+
+
+def _article_runs(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(_dumps({k: row[k] for k in run})[1:-1] for run in _ARTICLE_RUNS)
+
+
+def _article_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[k] for k in ARTICLE_COLUMNS)
+
+
+def _article_cells(row: dict[str, Any]) -> str:
+    cells = []
+    for name, kind in zip(ARTICLE_COLUMNS, ARTICLE_KINDS, strict=True):
+        value = row[name]
+        if value is None:
+            cells.append("")
+        elif kind == "b":
+            cells.append("true" if value else "false")
+        elif isinstance(value, str):
+            cells.append(csv_text(value))
+        else:
+            cells.append(str(value))
+    return ",".join(cells)
 
 
 class _Prefetch:
@@ -235,7 +259,7 @@ class _Prefetch:
 class _State:
     """What every chunk of one export needs: query parameters, caches, article fragments."""
 
-    def __init__(self, ctx: ExportContext) -> None:
+    def __init__(self, ctx: ExportContext, mode: str) -> None:
         schema_versions = sorted(ctx.schema_versions.items())
         self.params = {
             "project": ctx.project.pk,
@@ -245,23 +269,29 @@ class _State:
             "sv_numbers": [number for _, number in schema_versions],
             "annotators": [u for u, _ in sorted(ctx.annotators.items(), key=lambda kv: _n(kv[1]))],
             "reviewers": [u for u, _ in sorted(ctx.reviewers.items(), key=lambda kv: _n(kv[1]))],
+            # CSV cells from dataset_version to guidelines_version (between id and item_id).
+            "csv_head": ",{},{},{},{},".format(
+                "" if ctx.version is None else int(ctx.version),
+                csv_text(ctx.project.slug),
+                int(ctx.schema_version),
+                int(ctx.schema_version),
+            ),
         }
         self.gold = _Canon()
         self.changed = _Canon(_changed_fields)
         self.labels = _Labels(ctx.field_types["claim"])
-        self.articles = _Articles()
+        self.articles = _Articles(mode)
+        self.mode = mode
         self.by_group = ctx.splits.by_group
         self.split_json: dict[str | None, str] = {None: "null"}
 
-    def rows(
-        self, ctx: ExportContext, include: str, chunk_size: int, tabular: bool, using: str
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    def rows(self, include: str, chunk_size: int, using: str) -> Iterator[list[tuple[Any, ...]]]:
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL extra_float_digits = 1")
             cursor.execute("SET LOCAL jit = off")
         with connection.chunked_cursor() as cursor:
-            cursor.execute(claims_sql(include, tabular=tabular), self.params)
+            cursor.execute(claims_sql(include, self.mode), self.params)
             prefetch = _Prefetch(
                 cursor.cursor, connection.connection, min(chunk_size, FIRST_CHUNK), chunk_size
             )
@@ -277,7 +307,10 @@ class _State:
         if values is None:
             return "", "{}"
         closed, soft = self.labels(values)
-        labels = ",".join(map(add, prefixes.split(SEP), closed))  # type: ignore[union-attr]
+        parts = prefixes.split(SEP)  # type: ignore[union-attr]
+        if len(parts) != len(closed):  # a NULL prefix: a label whose annotator has no pseudonym
+            raise RuntimeError("A label's annotator has no pseudonym (see models.Pseudonym).")
+        labels = ",".join(map(add, parts, closed))
         if FIX in labels:
             labels = _fix_floats(labels)
         return labels, soft
@@ -298,8 +331,8 @@ def claim_lines(
 ) -> Iterator[list[str]]:
     """Claim records as JSONL lines (without newlines), one list per chunk. Call only when
     `usable()` is true."""
-    state = _State(ctx)
-    fragments = state.articles.fragments
+    state = _State(ctx, "jsonl")
+    fragments = state.articles.by_id
     gold_canon = state.gold
     labels_json = state.labels_json
     split_of = state.split_of
@@ -313,7 +346,7 @@ def claim_lines(
         for settled in (True, False)
     }
     stats: Counter[tuple[Any, ...]] = Counter()
-    for rows in state.rows(ctx, include, chunk_size, False, using):
+    for rows in state.rows(include, chunk_size, using):
         lines = []
         append = lines.append
         for (
@@ -385,15 +418,15 @@ def claim_rows(
     """Claim records as tuples in CLAIM_COLUMNS order for CSV and Parquet, nested values
     already canonical JSON text (None where the record holds null). Call only when `usable()`
     is true."""
-    state = _State(ctx)
-    article_values = state.articles.values
+    state = _State(ctx, "tabular")
+    article_values = state.articles.by_id
     gold_canon = state.gold
     labels_json = state.labels_json
     split_of = state.split_of
     adjudication_of = state.adjudication
     head = (ctx.version, ctx.project.slug, ctx.schema_version, ctx.schema_version)
     stats: Counter[tuple[Any, ...]] = Counter()
-    for rows in state.rows(ctx, include, chunk_size, True, using):
+    for rows in state.rows(include, chunk_size, using):
         out = []
         append = out.append
         for (
@@ -453,6 +486,85 @@ def claim_rows(
         yield out
 
 
+def claim_csv(
+    ctx: ExportContext, include: str, chunk_size: int = CHUNK_SIZE, using: str = "default"
+) -> Iterator[list[str]]:
+    """Claim records as CSV lines (with their CRLF), one list per chunk: the cells of
+    `claim_rows` as the CSV writer writes them. Call only when `usable()` is true."""
+    state = _State(ctx, "csv")
+    article_cells = state.articles.by_id
+    gold_canon = state.gold
+    labels_json = state.labels_json
+    split_of = state.split_of
+    adjudication_of = state.adjudication
+    json_cells: dict[str, str] = {"null": ""}  # canonical JSON text -> cell (gold, soft, …)
+    split_cells: dict[str | None, str] = {None: ""}
+
+    def json_cell(text: str) -> str:
+        cell = json_cells.get(text)
+        if cell is None:
+            if len(json_cells) >= CACHE_LIMIT:
+                json_cells.clear()
+                json_cells["null"] = ""
+            cell = json_cells[text] = csv_text(text)
+        return cell
+
+    stats: Counter[tuple[Any, ...]] = Counter()
+    for rows in state.rows(include, chunk_size, using):
+        lines = []
+        append = lines.append
+        for (
+            article_id,
+            cluster_id,
+            settled,
+            gold,
+            aggregate,
+            changed,
+            adjudication_tail,
+            s_head,
+            s_language,
+            prefixes,
+            values,
+            s_n_labels,
+            s_cluster,
+            language,
+            defect,
+            action,
+            overrides,
+        ) in rows:
+            labels, soft = labels_json(prefixes, values)
+            split = split_of(article_id, cluster_id)
+            split_cell = split_cells.get(split)
+            if split_cell is None:
+                split_cell = split_cells[split] = csv_text(split)  # type: ignore[arg-type]
+            adjudication = adjudication_of(settled, changed, adjudication_tail)
+            append(
+                "".join(
+                    (
+                        s_head,
+                        article_cells[article_id],
+                        s_language,
+                        json_cell(gold_canon(gold)) if settled else "",
+                        ",",
+                        "" if adjudication == "null" else csv_text(adjudication),
+                        ",",
+                        csv_text("[" + labels + "]"),
+                        s_n_labels,
+                        json_cell(soft),
+                        ",",
+                        json_cell(gold_canon(aggregate)),
+                        s_cluster,
+                        split_cell,
+                        "\r\n",
+                    )
+                )
+            )
+            stats[(split, settled, language, defect, action if settled else None, overrides)] += 1
+        _add_stats(ctx, stats)
+        stats.clear()
+        yield lines
+
+
 def _n(pseudonym: str) -> int:
     return int(pseudonym[1:])
 
@@ -472,4 +584,4 @@ def _add_stats(ctx: ExportContext, stats: Counter[tuple[Any, ...]]) -> None:
                 out["claims:overrides"]["true"] += n
 
 
-__all__ = ["build_context", "claim_lines", "claim_rows", "usable"]
+__all__ = ["build_context", "claim_csv", "claim_lines", "claim_rows", "usable"]

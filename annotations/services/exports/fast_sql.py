@@ -1,5 +1,5 @@
-"""The SQL of the fast export path (fast.py): the claim records' query, whose JSON segments
-are formatted exactly as Python's json writes them, and the articles' query."""
+"""The SQL of the fast export path (fast.py): the claim records' query, whose JSON and CSV
+segments are formatted exactly as Python's json and csv write them, and the articles' query."""
 
 from __future__ import annotations
 
@@ -60,6 +60,43 @@ def _jsonl_select(adjudication_tail: str) -> str:
     """
 
 
+# A text cell as formats.csv_text writes it: '' for NULL; a leading = + - @ tab or CR gets an
+# apostrophe; quoted (quotes doubled) when it holds a quote, comma, CR or LF.
+_CSV_SPECIAL = "E'[\",\\r\\n]'"
+_FORMULA = "('=', '+', '-', '@', E'\\t', E'\\r')"
+
+
+def csv_text_sql(expr: str) -> str:
+    quoted = f"replace({expr}, '\"', '\"\"') || '\"'"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN '' "
+        f"WHEN left({expr}, 1) IN {_FORMULA} THEN CASE WHEN {expr} ~ {_CSV_SPECIAL} "
+        f"THEN '\"''' || {quoted} ELSE '''' || {expr} END "
+        f"WHEN {expr} ~ {_CSV_SPECIAL} THEN '\"' || {quoted} ELSE {expr} END"
+    )
+
+
+def _csv_select(adjudication_tail: str) -> str:
+    """CSV line segments: up to the article's cells; from language to the gold cell; the
+    labels (as for JSONL); from n_labels to the soft labels; from event_cluster to the split."""
+    return f"""
+        SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
+               i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {adjudication_tail} END,
+               'claim-' || c.id || %(csv_head)s || i.id || ',' || c.id || ',',
+               ',' || {csv_text_sql("nullif(c.language, '')")} || ',' || c.start
+                   || ',' || c."end" || ',' || {csv_text_sql("c.text")}
+                   || ',' || {csv_text_sql("c.unit_kind")}
+                   || ',' || {csv_text_sql("c.unit_defect")}
+                   || ',' || {csv_text_sql("i.status")}
+                   || CASE WHEN i.status = 'settled' THEN ',true,' ELSE ',false,' END,
+               lab.lp, lab.lv,
+               ',' || coalesce(lab.n, 0) || ',',
+               ',' || {csv_text_sql("ec.key")} || ',',
+               c.language, c.unit_defect, d.action, d.overrides_majority
+    """
+
+
 def _tabular_select(adjudication_tail: str) -> str:
     return f"""
         SELECT c.article_id, c.cluster_id, i.status = 'settled', i.gold::text,
@@ -71,9 +108,10 @@ def _tabular_select(adjudication_tail: str) -> str:
     """
 
 
-def claims_sql(include: str, tabular: bool = False) -> str:
-    """The records' query. JSONL: ready-made segments; tabular (CSV, Parquet): plain column
-    values. Both carry the labels as SEP-joined JSON prefixes and raw jsonb values."""
+def claims_sql(include: str, mode: str = "jsonl") -> str:
+    """The records' query. "jsonl" and "csv": ready-made segments of the line; "tabular"
+    (Parquet): plain column values. All carry the labels as SEP-joined JSON prefixes and raw
+    jsonb values."""
     item = Item._meta.db_table
     claim = Claim._meta.db_table
     cluster = EventCluster._meta.db_table
@@ -106,7 +144,9 @@ def claims_sql(include: str, tabular: bool = False) -> str:
         + """ || ',"version":' || d.version || '}'"""
     )
     where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
-    select = _tabular_select(adjudication_tail) if tabular else _jsonl_select(adjudication_tail)
+    select = {"jsonl": _jsonl_select, "csv": _csv_select, "tabular": _tabular_select}[mode](
+        adjudication_tail
+    )
     # Identifiers come from model metadata; every value is a query parameter.
     return f"""
         {select}
@@ -121,7 +161,7 @@ def claims_sql(include: str, tabular: bool = False) -> str:
                   FROM {label} x WHERE x.item_id = i.id) l
         ) lab ON true
         LEFT JOIN LATERAL (
-            SELECT * FROM {decision} dd WHERE dd.item_id = i.id
+            SELECT * FROM {decision} dd WHERE dd.item_id = i.id AND i.status = 'settled'
             ORDER BY dd.version DESC LIMIT 1
         ) d ON i.status = 'settled'
         WHERE i.project_id = %(project)s AND i.kind = 'claim' AND {where}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ class JsonlWriter:
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_CSV_SPECIAL = re.compile('[",\r\n]')
 
 
 def csv_cell(value: Any, kind: str) -> Any:
@@ -41,6 +43,17 @@ def csv_cell(value: Any, kind: str) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def csv_text(text: str) -> str:
+    """A text cell exactly as csv.writer writes csv_cell(text, "s") (or "j" for JSON text) in a
+    row of several cells: neutralised, then quoted with quotes doubled when it holds a quote,
+    a comma, CR or LF (csv.QUOTE_MINIMAL of the default dialect)."""
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    if _CSV_SPECIAL.search(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
 class CsvWriter:
@@ -59,27 +72,6 @@ class CsvWriter:
         writer.writerows(
             [csv_cell(record.get(name), kind) for name, kind in columns] for record in records
         )
-        return buffer.getvalue().encode()
-
-    def write_rows(self, rows: list[tuple[Any, ...]]) -> bytes:
-        """Rows in column order with nested values already JSON text (fast.claim_rows): the
-        same cells as `write` (csv writes None as an empty cell)."""
-        flags = [i for i, (_, kind) in enumerate(self.columns) if kind == "b"]
-        texts = [i for i, (_, kind) in enumerate(self.columns) if kind in ("s", "j")]
-        out = []
-        for row in rows:
-            cells = list(row)
-            for i in flags:
-                value = cells[i]
-                if value is not None:
-                    cells[i] = "true" if value else "false"
-            for i in texts:
-                value = cells[i]
-                if value is not None and value.startswith(FORMULA_PREFIXES):
-                    cells[i] = "'" + value
-            out.append(cells)
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(out)
         return buffer.getvalue().encode()
 
     def finish(self) -> bytes:
