@@ -29,8 +29,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Final
 
+from annotations.ingest.collector import paused_gc
 from annotations.ingest.dates import find_date, parse_date_line
 from annotations.ingest.hashing import content_hash
 from annotations.ingest.language import (
@@ -39,7 +41,7 @@ from annotations.ingest.language import (
     paragraph_profile,
     unit_language,
 )
-from annotations.ingest.likelihood import claim_likelihood
+from annotations.ingest.likelihood import span_likelihood
 from annotations.ingest.lines import (
     ARTIFACT,
     BODY,
@@ -86,6 +88,8 @@ _DIGIT = re.compile(r"\d")
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.\-]*|[\u0621-\u064a][\u0621-\u064a\u064b-\u0652]*)$")
 _FOR_OUTLET = re.compile(r"\s+for\s+(?=\S)", re.IGNORECASE)
 _QUOTE_OPENERS: Final = frozenset('“«"')
+_sentence_unit = partial(tuple.__new__, SentenceUnit)
+_paragraph_unit = partial(tuple.__new__, ParagraphUnit)
 
 
 @dataclass
@@ -118,12 +122,13 @@ class _Draft:
 
 def segment_page(text: str) -> list[ArticleUnit]:
     """All articles of a page, in order (see the module docstring)."""
-    paras = split_paragraphs(text)
-    if not paras:
-        return []
-    counts = Counter(p.key for p in paras if p.key)
-    drafts = _fold_bodiless(_assign(text, paras, counts))
-    return [_finish(text, d) for d in drafts]
+    with paused_gc():  # many objects, no cycles: see collector.py
+        paras = split_paragraphs(text)
+        if not paras:
+            return []
+        counts = Counter(p.key for p in paras if p.key)
+        drafts = _fold_bodiless(_assign(text, paras, counts))
+        return [_finish(text, d) for d in drafts]
 
 
 def build_article(
@@ -459,6 +464,7 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     else:
         sample = " ".join(body[:8]) if body else " ".join(text[s:e] for s, e, _, _ in units[:8])
         art_lang = detect_language(sample[:800])
+    # Units are built as plain tuples and turned into named tuples in one C-level pass.
     paragraphs: list[ParagraphUnit] = []
     p_starts: list[int] = []
     p_ends: list[int] = []
@@ -466,28 +472,28 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     mixed: list[bool] = []
     for s, e, kind in d.paras:
         lang, is_mixed = paragraph_profile(text[s:e], art_lang)
-        paragraphs.append(ParagraphUnit(s, e, kind, lang))
+        paragraphs.append((s, e, kind, lang))  # type: ignore[arg-type]
         p_starts.append(s)
         p_ends.append(e)
         p_langs.append(lang)
         mixed.append(is_mixed)
-    sentences: list[SentenceUnit] = []
-    append = sentences.append
-    likelihood = claim_likelihood
-    unit = SentenceUnit
+    rows: list[tuple[int, int, str, str, str, float]] = []
+    append = rows.append
+    likelihood = span_likelihood
     p = 0
-    n_paras = len(paragraphs)
+    n_paras = len(p_starts)
     for s, e, kind, defect in units:
         while p < n_paras and p_ends[p] <= s:
             p += 1
-        piece = text[s:e]
         if p < n_paras and p_starts[p] <= s:
             lang = p_langs[p]
             if mixed[p]:
-                lang = unit_language(piece, lang)
+                lang = unit_language(text[s:e], lang)
         else:
-            lang = unit_language(piece, art_lang)
-        append(unit(s, e, lang, kind, defect, likelihood(piece, kind, defect)))
+            lang = unit_language(text[s:e], art_lang)
+        append((s, e, lang, kind, defect, likelihood(text, s, e, kind, defect)))
+    sentences = list(map(_sentence_unit, rows))
+    paragraphs = list(map(_paragraph_unit, paragraphs))
     published = d.published
     if published is None and d.title:
         found = find_date(d.title)

@@ -11,6 +11,7 @@ from typing import Final
 __all__ = ["content_hash"]
 
 _PUNCT_TO_SPACE = re.compile(r"[^\w\s]+")
+_SPACES = re.compile(rb"  +")
 # Non-ASCII punctuation and invisible marks common in news text, blanked before hashing.
 _HASH_SPACES: Final = (
     "\u00a0", "\u201c", "\u201d", "\u2018", "\u2019", "\u00ab", "\u00bb", "\u2039",
@@ -49,6 +50,6 @@ def content_hash(texts: list[str]) -> str:
         if data.translate(None, _DROP_NOT_CASED_LEADS):
             data = _PUNCT_TO_SPACE.sub(" ", joined.casefold()).encode("utf-8", "surrogatepass")
     data = data.translate(_ASCII_FOLD)
-    while b"  " in data:
-        data = data.replace(b"    ", b" ").replace(b"  ", b" ")
+    if b"  " in data:
+        data = _SPACES.sub(b" ", data)
     return hashlib.sha256(data.strip(b" ")).hexdigest()

@@ -13,24 +13,26 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# Scores are kept in hundredths (ints) while they are built: exact, and no rounding at the end.
 _KIND_BASE: Final = {
-    "body": 0.55,
-    "quote_continuation": 0.55,
-    "list_item": 0.25,
-    "headline": 0.4,
-    "subheading": 0.15,
-    "caption": 0.08,
-    "byline": 0.02,
-    "dateline": 0.02,
-    "boilerplate": 0.01,
-    "cross_link": 0.03,
+    "body": 55,
+    "quote_continuation": 55,
+    "list_item": 25,
+    "headline": 40,
+    "subheading": 15,
+    "caption": 8,
+    "byline": 2,
+    "dateline": 2,
+    "boilerplate": 1,
+    "cross_link": 3,
 }
-_FIXED_KINDS: Final = frozenset({"byline", "dateline", "boilerplate", "cross_link"})
+_FIXED: Final = {
+    kind: _KIND_BASE[kind] / 100 for kind in ("byline", "dateline", "boilerplate", "cross_link")
+}
 _CLOSING: Final = frozenset('.”"’»)')
 _CUE_KINDS: Final = frozenset({"body", "quote_continuation"})
-_DIGIT = re.compile(r"[0-9]")
-_ARABIC_DIGIT = re.compile(r"[٠-٩]")
 _ANY_DIGIT = re.compile(r"[0-9٠-٩]")
+_ASCII_UPPER = re.compile(r"[A-Z]")
 # Cue words, matched as whitespace-separated tokens (one C-level set intersection per unit),
 # with trailing punctuation and, for Arabic, the conjunctions و / ف attached.
 _REPORTING, _EVENT, _OPINION = 1, 2, 4
@@ -68,46 +70,59 @@ _HEAD_CHARS: Final = 240
 
 def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> float:
     """Score one unit; see the module docstring for the cues."""
-    if unit_kind in _FIXED_KINDS:
-        return _KIND_BASE[unit_kind]
+    return span_likelihood(text, 0, len(text), unit_kind, unit_defect)
+
+
+def span_likelihood(text: str, start: int, end: int, unit_kind: str, unit_defect: str) -> float:
+    """``claim_likelihood(text[start:end], unit_kind, unit_defect)`` without copying the unit."""
+    fixed = _FIXED.get(unit_kind)
+    if fixed is not None:
+        return fixed
     if unit_defect == "artifact":
         return 0.01
-    score = _KIND_BASE.get(unit_kind, 0.3)
-    n = len(text)
+    score = _KIND_BASE.get(unit_kind, 30)
+    n = end - start
     if n < 25:
-        score -= 0.3
+        score -= 30
     elif n < 45:
-        score -= 0.12
-    last = text[-1]
+        score -= 12
+    last = text[end - 1]
     if last == "?" or last == "؟":
-        score -= 0.35
+        score -= 35
     elif last == "!":
-        score -= 0.1
+        score -= 10
     elif last not in _CLOSING and (unit_kind == "body" or unit_kind == "quote_continuation"):
-        score -= 0.05
+        score -= 5
     if unit_kind not in _CUE_KINDS:
         # headings, captions, list items: their shape says enough (all bases are below 1)
-        return round(score, 3) if score > 0.0 else 0.0
-    head = text if n <= _HEAD_CHARS else text[:_HEAD_CHARS]
+        return score / 100 if score > 0 else 0.0
+    head = text[start:end] if n <= _HEAD_CHARS else text[start : start + _HEAD_CHARS]
     if _ANY_DIGIT.search(head) is not None:  # ASCII or Arabic-Indic digits
-        score += 0.1
+        score += 10
     words = _CUE_SET.intersection(head.split())
     if words:
         flags = 0
         for word in words:
             flags |= _CUES[word]
         if flags & _REPORTING:
-            score += 0.1
+            score += 10
         if flags & _EVENT:
-            score += 0.12
+            score += 12
         if flags & _OPINION:
-            score -= 0.15
-    rest = head[1:]
-    if rest.lower() != rest:  # capitals after the first letter: names, places
-        score += 0.06
+            score -= 15
+    # capitals after the first letter: names, places (in ASCII, only A-Z change in lower())
+    if head.isascii():
+        capitals = _ASCII_UPPER.search(head, 1) is not None
+    else:
+        rest = head[1:]
+        capitals = rest.lower() != rest
+    if capitals:
+        score += 6
+    # the cues add at most 38 to a base of 55: the score never exceeds 1
+    if score <= 0:
+        return 0.0
     if unit_defect == "fragment":
-        score *= 0.7
-    elif unit_defect == "truncated":
-        score *= 0.8
-    # the cues add at most 0.38 to a base of 0.55: the score never exceeds 1
-    return round(score, 3) if score > 0.0 else 0.0
+        return score * 7 / 1000
+    if unit_defect == "truncated":
+        return score * 8 / 1000
+    return score / 100

@@ -13,6 +13,7 @@ from typing import Any
 
 from annotations.ingest.archive import read_zip
 from annotations.ingest.articles import segment_page
+from annotations.ingest.collector import paused_gc
 from annotations.ingest.decode import decode_bytes
 from annotations.ingest.errors import IngestError
 from annotations.ingest.formats import HTML, JSONL, ZIP, detect_format
@@ -41,6 +42,11 @@ def segment_file(
     """
     if len(data) > max_bytes:
         raise IngestError(filename, f"file is {len(data)} bytes; the limit is {max_bytes}")
+    with paused_gc():  # many objects, no cycles: see collector.py
+        return _segment_upload(filename, data, limits)
+
+
+def _segment_upload(filename: str, data: bytes, limits: Limits) -> list[SourceDoc]:
     fmt = detect_format(filename, data)
     if fmt == ZIP:
         docs: list[SourceDoc] = []

@@ -95,14 +95,29 @@ def _chunk_end(text: str, pos: int, stop: int) -> int:
 
 def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
     chunk = text[a:b]
+    is_ascii = chunk.isascii()
     if (
         "\n" in chunk
         or "\r" in chunk
-        or (not chunk.isascii() and ("\u2028" in chunk or "\u2029" in chunk))
+        or (not is_ascii and ("\u2028" in chunk or "\u2029" in chunk))
     ):
         chunk = chunk.translate(_NL_TO_SPACE)
-    refined = _base_split(chunk, lang)
-    if (not chunk.isascii() or '"' in chunk) and _QUOTE_CHARS.search(chunk) is not None:
+    try:
+        pieces = sentencex.segment(lang, chunk)
+    except Exception:  # the splitter failed: keep the text as one span
+        pieces = [chunk]
+    tiled = "".join(pieces) == chunk
+    quotes = (not is_ascii or '"' in chunk) and _QUOTE_CHARS.search(chunk) is not None
+    if (
+        tiled
+        and not quotes
+        and (_GLUE_AR if lang == "ar" else _GLUE_EN).search(chunk) is None
+        and pieces
+    ):
+        _tile(chunk, a, pieces, out)  # the common case: no quotation marks, no glued sentences
+        return
+    refined = _running_spans(pieces) if tiled else _boundaries(chunk, lang)
+    if quotes:
         quoted: list[tuple[int, int]] = []
         for i, j in refined:
             if _QUOTE_CHARS.search(chunk, i, j) and _INNER_END.search(chunk, i, j):
@@ -136,6 +151,28 @@ def _split_chunk(text: str, a: int, b: int, lang: str, out: list[Span]) -> None:
         prev_end = e
 
 
+def _tile(chunk: str, a: int, pieces: list[str], out: list[Span]) -> None:
+    """Spans of the base splitter's pieces, which tile ``chunk`` (at offset ``a``), stripped."""
+    append = out.append
+    pos = 0
+    prev_end = -1
+    for piece in pieces:
+        m = len(piece)
+        seg = piece.strip()
+        if seg:
+            s = pos if not piece[0].isspace() else pos + m - len(piece.lstrip())
+            e = s + len(seg)
+            if s == prev_end and _is_glued(chunk, s):
+                if out and out[-1][1] == a + s:
+                    ps, pe, _ = out[-1]
+                    out[-1] = (ps, pe, "glued")
+                append((a + s, a + e, "glued"))
+            else:
+                append((a + s, a + e, "none"))
+            prev_end = e
+        pos += m
+
+
 def _cut_at(spans: list[tuple[int, int]], points: list[int]) -> list[tuple[int, int]]:
     """Split spans at the given offsets (glued sentence boundaries)."""
     out: list[tuple[int, int]] = []
@@ -146,14 +183,14 @@ def _cut_at(spans: list[tuple[int, int]], points: list[int]) -> list[tuple[int, 
     return out
 
 
-def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
-    try:
-        pieces = sentencex.segment(lang, chunk)
-    except Exception:  # the splitter failed: keep the text as one span
-        return [(0, len(chunk))]
-    if "".join(pieces) == chunk:  # the pieces tile the chunk: offsets are running sums
-        ends = list(itertools.accumulate(map(len, pieces)))
-        return list(zip([0, *ends[:-1]], ends, strict=True))
+def _running_spans(pieces: list[str]) -> list[tuple[int, int]]:
+    """Offsets of pieces that tile their text: running sums of their lengths."""
+    ends = list(itertools.accumulate(map(len, pieces)))
+    return list(zip([0, *ends[:-1]], ends, strict=True))
+
+
+def _boundaries(chunk: str, lang: str) -> list[tuple[int, int]]:
+    """The base splitter's own offsets (when its pieces do not tile the chunk)."""
     try:
         found = sentencex.get_sentence_boundaries(lang, chunk)
     except Exception:  # the splitter failed: keep the text as one span
@@ -162,6 +199,16 @@ def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
     if any(chunk[i:j] != t for i, j, t in triples):
         return [(s, e) for s, e, _ in _recover(chunk, [t for _, _, t in triples])]
     return [(i, j) for i, j, _ in triples]
+
+
+def _base_split(chunk: str, lang: str) -> list[tuple[int, int]]:
+    try:
+        pieces = sentencex.segment(lang, chunk)
+    except Exception:  # the splitter failed: keep the text as one span
+        return [(0, len(chunk))]
+    if "".join(pieces) == chunk:  # the pieces tile the chunk: offsets are running sums
+        return _running_spans(pieces)
+    return _boundaries(chunk, lang)
 
 
 def _split_quoted(chunk: str, i: int, j: int, lang: str) -> list[tuple[int, int]]:
