@@ -197,7 +197,12 @@ def _lease_once(*, project: Project, user: Any, kind: str, now: datetime) -> Ass
     if not _lock_broken():
         # Serialise one user's leases (several tabs) on their membership row so the cap holds
         # exactly. Lock order is always membership, then one item row: no cycles.
-        Membership.objects.select_for_update().filter(project=project, user=user).first()
+        # of=self and no Meta ordering: ordering by "project" would join the project row and
+        # FOR UPDATE would lock it too, serialising every lease in the project (and blocking
+        # the deferred FK checks of every commit that references the project).
+        Membership.objects.select_for_update(of=("self",)).filter(
+            project=project, user=user
+        ).order_by("pk").first()
     held = list(active_leases(project=project, user=user, kind=kind, now=now)[:MAX_ACTIVE_LEASES])
     if len(held) >= MAX_ACTIVE_LEASES:
         return held[0]

@@ -239,3 +239,41 @@ def test_two_tabs_concurrently_get_different_items(transactional_db):
     assert Assignment.objects.filter(annotator=user).count() == 5
     assert len(set(got)) == 5 and len(got) == 6
     check_invariants(project)
+
+
+def test_one_annotators_open_lease_transaction_does_not_block_another(transactional_db):
+    """The per-user lock is that user's membership row only: while one annotator's lease
+    transaction is still open, another annotator of the same project leases (and submits) at
+    once. Locking the project row as well would serialise every lease of the project."""
+    from django.db import transaction
+
+    project = project_create(slug="nolock", overlap=2)
+    a, b = make_annotator("holder", project), make_annotator("other", project)
+    make_claims(project, 4)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                item_lease_next(project=project, user=a)  # joins this outer transaction
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            lease = item_lease_next(project=project, user=b)
+        label, _ = label_submit(
+            assignment=lease, user=b, values=GOOD_LABELS, idempotency_key=str(uuid.uuid4())
+        )
+        assert lease.annotator_id == b.pk and label.pk is not None
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    check_invariants(project)
