@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from annotations.services.exports import CLAIM_COLUMNS, csv_cell, export_stream
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_csv_neutralises_formula_cells():
@@ -80,3 +84,58 @@ def test_empty_export_is_valid_in_every_format(project, tmp_path):
     path = tmp_path / "e.parquet"
     path.write_bytes(b"".join(export_stream(project=project, fmt="parquet")))
     assert len(pd.read_parquet(path)) == 0
+
+
+def test_parquet_columns_built_from_buffers_equal_pyarrows_own():
+    """ParquetWriter builds columns from Arrow buffers (no pandas import in the server); the
+    file is the one pyarrow's converter over the same Python values gives."""
+    import random
+
+    import pyarrow as pa
+
+    from annotations.services.exports import COLUMNS, ParquetWriter
+
+    rnd = random.Random(7)
+    values = {
+        "i": lambda: rnd.choice([0, -1, 2**63 - 1, -(2**63), rnd.randint(-999, 999)]),
+        "f": lambda: rnd.choice([0.1, -0.0, float("nan"), float("inf"), 3, 1e300]),
+        "b": lambda: rnd.random() < 0.5,
+    }
+    for kind, letters in (("claims", 'aé😀\x00,"\n'), ("pairs", 'a\x00,"\n'), ("claims", "ab")):
+        values["s"] = lambda letters=letters: "".join(
+            rnd.choice(letters) for _ in range(rnd.randint(0, 6))
+        )
+        rows = [
+            tuple(
+                None if rnd.random() < 0.3 else values.get(k, values["s"])()
+                for _, k in COLUMNS[kind]
+            )
+            for _ in range(300)
+        ]
+        for chunk in (rows, rows[:1], []):
+            ours = ParquetWriter(kind)
+            data = ours.start() + ours.write_rows(chunk) + ours.finish()
+            theirs = ParquetWriter(kind)
+            columns = list(zip(*chunk, strict=True)) if chunk else [() for _ in COLUMNS[kind]]
+            table = pa.Table.from_pydict(
+                {name: list(c) for (name, _), c in zip(COLUMNS[kind], columns, strict=True)},
+                schema=theirs.schema,
+            )
+            theirs.writer.write_table(table, row_group_size=max(1, len(chunk)))
+            assert data == theirs.start() + theirs.sink.drain() + theirs.finish()
+
+
+def test_parquet_export_does_not_import_pandas():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup()\n"
+        "from annotations.services.exports import ParquetWriter\n"
+        "w = ParquetWriter('claims')\n"
+        "row = tuple(None for _ in w.columns)\n"
+        "w.start(); w.write_rows([row]); w.finish()\n"
+        "assert 'pyarrow' in sys.modules and 'pandas' not in sys.modules\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "workbench.settings", "DEBUG": "1"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT, timeout=120)

@@ -36,7 +36,9 @@ from .records import ExportContext, _ArticleCache, soft_labels
 SEP = "\x1f"  # between labels; jsonb text and to_json output never hold it raw
 FIX = "\x1e"  # around a float that Python must format itself (exponent notation, NaN, …)
 _FIX_RE = re.compile("\x1e([^\x1e]*)\x1e")
-CACHE_LIMIT = 50_000
+# Entries per cache (jsonb text -> canonical JSON, label values -> soft labels, …): values
+# repeat a lot, and a bound keeps memory flat when they do not (free-text or span labels).
+CACHE_LIMIT = 4096
 
 # Sorted-key runs of the claim record that come from the article (see _article_fragments).
 _ARTICLE_RUNS = (

@@ -152,7 +152,7 @@ class _ArticleCache:
     """Article provenance (document, outlet registry, sha256 of the article text), fetched in
     bulk for the articles of a chunk. Bounded: cleared when it grows large."""
 
-    LIMIT = 20000
+    LIMIT = 5000
 
     def __init__(self) -> None:
         self.rows: dict[int, dict[str, Any]] = {}
