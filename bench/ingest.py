@@ -5,11 +5,16 @@ hashing does not hide the work), splits it into ``--files`` text files, creates 
 PostgreSQL database (dropped first; ``--db``), migrates it, starts a Celery worker process
 (``--concurrency``) against REDIS_URL, queues one import job per file and measures from the
 first enqueue until every import job is done (the claims are committed then). Each import
-queues a ``suggest_fill`` job that fills the claims' label suggestions after it commits; the
-benchmark waits for those too and prints their throughput on a row of its own (from the first
-fill job's start to the last one's end). A second run imports the same corpus into a project
-with suggestions off (no fill jobs); ``--skip-no-suggest`` leaves it out. The load average is
-printed with each row. A job that stays queued with its Redis queue empty is reported (lost).
+queues a follow-up job after it commits: ``suggest_fill`` fills the claims' label suggestions and
+then merges the claims' text-index pending lists into the indexes, ``index_merge`` (projects
+with suggestions off) only merges. The benchmark waits for those too and prints their throughput
+on a row of their own (from the first follow-up's start to the last one's end). A second run
+imports the same corpus into a project with suggestions off; ``--skip-no-suggest`` leaves it
+out. Each row shows the load average and the CPU seconds of the worker's processes and of the
+PostgreSQL backends serving it (read from /proc, so only for a local server); on this shared
+machine those are steadier than the wall clock. The worker runs with WORKBENCH_AUTO_PAIR=0:
+the pairing jobs an import chains otherwise are P9's (bench/pairs.py), not ingest. A job that
+stays queued with its Redis queue empty is reported (lost).
 Target (quality.md P2): >= 10,000 claims/s.
 
 Run from the repository root:
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -120,6 +126,7 @@ def wait(ids: list[Any], queue: str, what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     idle_since: float | None = None
     while time.monotonic() < deadline:
+        DB_CPU.sample()
         states = list(Job.objects.filter(pk__in=ids).values_list("state", flat=True))
         if len(states) == len(ids) and all(s in {"done", "failed"} for s in states):
             return
@@ -137,6 +144,61 @@ def wait(ids: list[Any], queue: str, what: str, timeout: float) -> None:
     print(f"TIMEOUT: {what} jobs unfinished after {timeout:.0f} s", file=sys.stderr)
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its live children (Linux /proc; 0.0 elsewhere)."""
+    total = 0.0
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (OSError, ValueError, IndexError):
+        pass
+    return total
+
+
+class DatabaseCpu:
+    """CPU seconds of the PostgreSQL backends serving the benchmark's database (except this
+    process's own connection), sampled while polling: the worker closes its connection after
+    each job, so a backend's time is read until it exits (up to one poll interval is missed).
+    0 where /proc does not show them (another host or user)."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.first.clear()
+        self.last.clear()
+        self.first.update(self._read())
+        self.last.update(self.first)
+
+    def sample(self) -> None:
+        for pid, seconds in self._read().items():
+            self.first.setdefault(pid, 0.0)
+            self.last[pid] = seconds
+
+    def total(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+    @staticmethod
+    def _read() -> dict[int, float]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+            pids = [row[0] for row in cursor.fetchall()]
+        return {pid: cpu_seconds(pid) for pid in pids}
+
+
+DB_CPU = DatabaseCpu()
+
+
 def queue_length(redis_url: str, queue: str) -> int:
     import redis
 
@@ -147,15 +209,30 @@ def queue_length(redis_url: str, queue: str) -> int:
         client.close()
 
 
-def run(
-    project_slug: str, files: list[str], suggestions: str, queue: str
-) -> tuple[float, int, int, tuple[float, int, int] | None]:
-    """(import seconds, claims, failed jobs, (fill seconds, filled claims, fill jobs) or None)."""
+@dataclass
+class Run:
+    seconds: float = 0.0  # first enqueue until every import job is done
+    claims: int = 0
+    failed: int = 0
+    worker_cpu: float = 0.0  # CPU seconds until then: the worker's processes
+    db_cpu: float = 0.0  # and the PostgreSQL backends serving them
+    follow_ups: int = 0
+    follow_up_seconds: float = 0.0  # first follow-up start to last follow-up end
+    filled: int = 0  # suggestions written by the follow-ups
+    follow_up_worker_cpu: float = 0.0  # CPU seconds after the imports, until the follow-ups end
+    follow_up_db_cpu: float = 0.0
+
+
+def run(project_slug: str, files: list[str], suggestions: str, queue: str, worker: int) -> Run:
+    """Import the files into a new project through the worker; wait for the follow-up jobs."""
     from annotations.models import Claim, Job
     from annotations.services.imports import import_job_create
     from annotations.services.projects import project_create
 
+    out = Run()
     project = project_create(slug=project_slug, suggestions=suggestions)
+    cpu = cpu_seconds(worker)
+    DB_CPU.start()
     started = time.perf_counter()
     jobs = [
         import_job_create(project=project, user=None, files=[(f"page-{i:03d}.txt", data.encode())])
@@ -163,27 +240,31 @@ def run(
     ]
     ids = [j.pk for j in jobs]
     wait(ids, queue, "import", timeout=3600)
-    elapsed = time.perf_counter() - started
+    out.seconds = time.perf_counter() - started
+    out.worker_cpu = cpu_seconds(worker) - cpu
+    out.db_cpu = DB_CPU.total()
     unfinished = Job.objects.filter(pk__in=ids).exclude(state__in=["done", "failed"]).count()
-    failed = Job.objects.filter(pk__in=ids, state="failed").count() + unfinished
-    if failed:
+    out.failed = Job.objects.filter(pk__in=ids, state="failed").count() + unfinished
+    if out.failed:
         errors = Job.objects.filter(pk__in=ids, state="failed").values_list("error", flat=True)
-        print(f"{failed} jobs failed or unfinished:", *errors[:3], file=sys.stderr)
-    claims = Claim.objects.filter(project=project).count()
-    fill = None
-    if suggestions != "off":
-        fills = Job.objects.filter(project=project, kind="suggest_fill")
-        fill_ids = list(fills.values_list("pk", flat=True))
-        wait(fill_ids, queue, "suggest_fill", timeout=7200)
-        done = list(fills.filter(state="done").values_list("started_at", "finished_at", "result"))
-        if len(done) < len(fill_ids):
-            print(f"{len(fill_ids) - len(done)} of {len(fill_ids)} fill jobs not done",
-                  file=sys.stderr)  # fmt: skip
-        if done:
-            span = (max(f for _, f, _ in done) - min(s for s, _, _ in done)).total_seconds()
-            filled = sum(int((r or {}).get("filled", 0)) for _, _, r in done)
-            fill = (span, filled, len(fill_ids))
-    return elapsed, claims, failed, fill
+        print(f"{out.failed} jobs failed or unfinished:", *errors[:3], file=sys.stderr)
+    out.claims = Claim.objects.filter(project=project).count()
+    fills = Job.objects.filter(project=project, kind__in=["suggest_fill", "index_merge"])
+    fill_ids = list(fills.values_list("pk", flat=True))
+    wait(fill_ids, queue, "follow-up", timeout=7200)
+    out.follow_up_worker_cpu = cpu_seconds(worker) - cpu - out.worker_cpu
+    out.follow_up_db_cpu = DB_CPU.total() - out.db_cpu
+    done = list(fills.filter(state="done").values_list("started_at", "finished_at", "result"))
+    if len(done) < len(fill_ids):
+        print(f"{len(fill_ids) - len(done)} of {len(fill_ids)} follow-up jobs not done",
+              file=sys.stderr)  # fmt: skip
+    out.follow_ups = len(fill_ids)
+    if done:
+        out.follow_up_seconds = (
+            max(f for _, f, _ in done) - min(s for s, _, _ in done)
+        ).total_seconds()
+        out.filled = sum(int((r or {}).get("filled", 0)) for _, _, r in done)
+    return out
 
 
 def main() -> None:
@@ -210,6 +291,7 @@ def main() -> None:
         "DEBUG": os.environ.get("DEBUG", "1"),
         "DJANGO_SETTINGS_MODULE": "workbench.settings",
         "PYTHONPATH": str(ROOT),
+        "WORKBENCH_AUTO_PAIR": "0",  # pairing after imports is P9 (bench/pairs.py)
     }
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -234,19 +316,15 @@ def main() -> None:
     print(f"corpus: {mb:.1f} MB in {len(files)} files (built in {build_s:.1f} s)")
 
     worker = start_worker(env, queue, args.concurrency)
-    rows = []
-    fill_rows = []
+    runs: list[tuple[str, str, str, Run]] = []
     try:
-        runs = [("on", "import (suggestions on)")]
+        settings_ = [("on", "import (suggestions on)")]
         if not args.skip_no_suggest:
-            runs.append(("off", "import (suggestions off)"))
-        for setting, label in runs:
+            settings_.append(("off", "import (suggestions off)"))
+        for setting, label in settings_:
             load = os.getloadavg()[0]
-            elapsed, claims, failed, fill = run(f"bench-{setting}", files, setting, queue)
-            rows.append((label, mb, len(files), claims, elapsed, claims / elapsed, failed, load))
-            if fill is not None:
-                span, filled, n_jobs = fill
-                fill_rows.append((n_jobs, filled, span, filled / span if span else 0.0))
+            result = run(f"bench-{setting}", files, setting, queue, worker.pid)
+            runs.append((setting, label, f"{load:.1f}", result))
     finally:
         worker.terminate()
         try:
@@ -257,20 +335,37 @@ def main() -> None:
 
     print(f"\nP2 ingest via the worker (PostgreSQL, {args.concurrency} worker processes)")
     print(
-        f"{'run':<26}{'MB':>7}{'files':>7}{'claims':>9}{'seconds':>9}{'claims/s':>10}"
-        f"{'load':>7}  target"
+        f"{'run':<26}{'MB':>6}{'files':>6}{'claims':>8}{'seconds':>8}{'claims/s':>9}{'load':>6}"
+        f"{'worker CPU s':>13}{'db CPU s':>9}{'claims/CPU s':>13}  target"
     )
-    for label, mb_, n_files, claims, elapsed, rate, failed, load in rows:
-        status = "ok" if rate >= TARGET and not failed else "below"
+    for _, label, load, r in runs:
+        rate = r.claims / r.seconds if r.seconds else 0.0
+        cpu = r.worker_cpu + r.db_cpu
+        per_cpu = f"{r.claims / cpu:,.0f}" if cpu else "-"
+        status = "ok" if rate >= TARGET and not r.failed else "below"
         print(
-            f"{label:<26}{mb_:>7.1f}{n_files:>7}{claims:>9}{elapsed:>9.1f}{rate:>10.0f}"
-            f"{load:>7.1f}  >= {TARGET} {status}"
+            f"{label:<26}{mb:>6.1f}{len(files):>6}{r.claims:>8}{r.seconds:>8.1f}{rate:>9.0f}"
+            f"{load:>6}{r.worker_cpu:>13.1f}{r.db_cpu:>9.1f}{per_cpu:>13}  >= {TARGET:,} {status}"
         )
-    for n_jobs, filled, span, rate in fill_rows:
+    for setting, _, _, r in runs:
+        if not r.follow_ups:
+            continue
+        kind = "suggest_fill" if setting != "off" else "index_merge"
+        count = r.filled if kind == "suggest_fill" else r.claims
+        rate = count / r.follow_up_seconds if r.follow_up_seconds else 0.0
+        cpu = r.follow_up_worker_cpu + r.follow_up_db_cpu
+        per_cpu = f"{count / cpu:,.0f}" if cpu else "-"
         print(
-            f"{'suggest_fill jobs':<26}{'':>7}{n_jobs:>7}{filled:>9}{span:>9.1f}{rate:>10.0f}"
-            f"{os.getloadavg()[0]:>7.1f}  (after the import commits)"
+            f"{'  ' + kind + ' jobs':<26}{'':>6}{r.follow_ups:>6}{count:>8}"
+            f"{r.follow_up_seconds:>8.1f}{rate:>9.0f}{'':>6}{r.follow_up_worker_cpu:>13.1f}"
+            f"{r.follow_up_db_cpu:>9.1f}{per_cpu:>13}  (after the import commits)"
         )
+    print(
+        "seconds: first enqueue to last import done (follow-ups: first start to last end);"
+        " CPU s: the Celery worker's processes and the PostgreSQL backends serving them"
+        " (read from /proc: a remote server shows 0), until the imports are done and then"
+        " until the follow-ups are; claims/CPU s = claims / (worker + db CPU s)."
+    )
 
 
 if __name__ == "__main__":

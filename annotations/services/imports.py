@@ -2,6 +2,9 @@
 provenance), outlets, claims and queue items. Label suggestions are not computed here: the
 import queues a ``suggest_fill`` job (services/suggest_fill.py) in its own transaction, which
 fills ``Claim.suggestion`` once the claims are committed (``import_paths`` fills them at once).
+The claims' text-index entries are left in the GIN pending lists by the import and merged into
+the indexes by that follow-up (an ``index_merge`` job when suggestions are off): see
+``defer_text_index_merge``.
 
 Policy, per uploaded file (a zip counts as one file, JSONL too):
 
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Model, Value, When
 from django.utils import timezone
 
@@ -298,15 +301,68 @@ def _store(
 
     report(0.7, f"{name}: writing")
     with transaction.atomic():
+        defer_text_index_merge()
         summary = _write(project, name, todo, keyed, summary, user, job, report)
-        if fill == "job" and summary["claims"] and project.suggestions != Project.Suggestions.OFF:
-            from .suggest_fill import suggest_fill_job_create
+        if fill == "job" and summary["claims"]:
+            from .suggest_fill import followup_job_create, suggest_fill_job_create
 
-            suggest_fill_job_create(
-                project=project, user=user, document_ids=summary["document_ids"]
-            )
+            if project.suggestions != Project.Suggestions.OFF:
+                # fills the suggestions, then merges the text indexes
+                suggest_fill_job_create(
+                    project=project, user=user, document_ids=summary["document_ids"]
+                )
+            else:
+                followup_job_create(kind="index_merge", project=project, user=user)
     report(1.0, f"{name}: done")
     return summary
+
+
+# --- the claims' text indexes -----------------------------------------------------------------
+
+# The claim table's full-text and trigram indexes (GIN, migration 0002) were most of the database
+# work of an import: each insert flushed GIN's pending list into the index every 4 MB. Inside an
+# import (and a suggestion fill) the list may grow to this size instead; the follow-up job merges
+# it once the rows are committed (gin_clean_pending_list, in larger, cheaper batches). Rows in the
+# pending list are already indexed: searches read the list too.
+PENDING_LIST_LIMIT = "1GB"
+
+
+def defer_text_index_merge() -> None:
+    """Let this transaction's inserts and updates of claims leave their text-index entries in the
+    GIN pending lists (see PENDING_LIST_LIMIT); call inside the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL gin_pending_list_limit = '{PENDING_LIST_LIMIT}'")
+
+
+def text_indexes_merge() -> dict[str, int]:
+    """Merge the pending lists of the claim table's GIN indexes into the indexes; pages merged per
+    index. Needs the table's owner (as for VACUUM); without that, autovacuum does it later."""
+    if connection.vendor != "postgresql":
+        return {}
+    merged: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = %s::regclass AND a.amname = 'gin'"
+            " ORDER BY 1",
+            [Claim._meta.db_table],
+        )
+        for (name,) in cursor.fetchall():
+            try:
+                with transaction.atomic():
+                    cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
+                    merged[name] = int(cursor.fetchone()[0])
+            except DatabaseError:
+                log.warning("could not merge the pending list of %s (not the owner?)", name)
+    return merged
+
+
+@register("index_merge")
+def run_index_merge(job: Job, progress: ProgressFn) -> dict[str, Any]:
+    """The follow-up of an import into a project without suggestions (the fill job merges
+    otherwise): merge the claims' text-index pending lists."""
+    return {"merged": text_indexes_merge()}
 
 
 def _existing_articles(project: Project, keys: Iterable[str]) -> dict[str, int]:

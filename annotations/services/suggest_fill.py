@@ -8,6 +8,10 @@ transaction: one ``UPDATE ... FROM unnest(...)`` on PostgreSQL. Only rows still 
 written (``RETURNING`` tells which), and the named sources found in exactly those rows are
 counted into the registry in the same transaction, so a killed and re-run job, or two fill jobs
 over the same claims, neither recompute what is stored nor count a mention twice.
+
+The fill is also the import's index follow-up: its updates, like the import's inserts, leave the
+claims' text-index entries in the GIN pending lists (imports.defer_text_index_merge), and it
+merges those lists into the indexes when it is done (imports.text_indexes_merge).
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from django.db import connection, transaction
 
 from ..ingest.types import CLAIM_KINDS
 from ..models import Claim, Job, Project
-from .imports import _suggester, count_named_sources, suggestion_for, suggestion_registry
+from .imports import (
+    _suggester,
+    count_named_sources,
+    defer_text_index_merge,
+    suggestion_for,
+    suggestion_registry,
+    text_indexes_merge,
+)
 from .jobs import JobError, ProgressFn, register
 
 FILL_BATCH = 2000
@@ -35,18 +46,32 @@ def suggestions_fill(
     batch_size: int = FILL_BATCH,
 ) -> dict[str, Any]:
     """Fill ``Claim.suggestion`` for the project's claim-bearing claims that have none (only
-    those of ``document_ids`` when given); returns ``{"claims", "filled", "seconds"}``.
+    those of ``document_ids`` when given), then merge the text indexes' pending lists; returns
+    ``{"claims", "filled", "seconds", "merged"}``.
 
-    Idempotent; does nothing when the project's suggestions are off."""
+    Idempotent; fills nothing when the project's suggestions are off."""
     started = time.perf_counter()
     result: dict[str, Any] = {"claims": 0, "filled": 0, "seconds": 0.0}
+    suggest = _suggester()
     if project.suggestions == Project.Suggestions.OFF:
         result["skipped"] = "suggestions are off"
-        return result
-    suggest = _suggester()
-    if suggest is None:
+    elif suggest is None:
         result["skipped"] = "the suggestion module is not installed"
-        return result
+    else:
+        _fill(project, document_ids, suggest, progress, batch_size, result)
+    result["merged"] = text_indexes_merge()
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _fill(
+    project: Project,
+    document_ids: Sequence[int] | None,
+    suggest: Callable[..., Any],
+    progress: Callable[..., None] | None,
+    batch_size: int,
+    result: dict[str, Any],
+) -> None:
     report = progress or (lambda fraction, message="": None)
     registry = suggestion_registry(project)
     todo = Claim.objects.filter(
@@ -72,14 +97,13 @@ def suggestions_fill(
             if value is not None:
                 values.append((pk, text, value))
         with transaction.atomic():
+            defer_text_index_merge()
             written = _write_suggestions(values)
             count_named_sources(project, ((t, v) for pk, t, v in values if pk in written))
         result["filled"] += len(written)
         seen += len(rows)
         result["claims"] = seen
         report(min(1.0, seen / max(1, total)), f"suggestions: {seen} of {total} claims")
-    result["seconds"] = round(time.perf_counter() - started, 3)
-    return result
 
 
 def _write_suggestions(values: Iterable[tuple[int, str, dict[str, Any]]]) -> set[int]:
@@ -113,18 +137,26 @@ def suggest_fill_job_create(
     took its job from, not to Celery's default queue: a worker consuming a named queue (the
     benchmarks, the worker tests) would otherwise never see it, and a worker of another
     database on the same Redis DB could take it and drop it (no such job row there)."""
+    params = {} if document_ids is None else {"document_ids": [int(i) for i in document_ids]}
+    return followup_job_create(kind="suggest_fill", project=project, user=user, params=params)
+
+
+def followup_job_create(
+    *, kind: str, project: Project, user: Any = None, params: dict[str, Any] | None = None
+) -> Job:
+    """Queue a job of ``kind`` that runs after the surrounding transaction commits, on the
+    queue of the worker job that queues it (see suggest_fill_job_create)."""
     from ..tasks import run_job
     from .jobs import job_create
 
-    params = {} if document_ids is None else {"document_ids": [int(i) for i in document_ids]}
     queue = _worker_queue()
     if queue is None:
-        return job_create(kind="suggest_fill", project=project, user=user, params=params)
+        return job_create(kind=kind, project=project, user=user, params=params or {})
     job = Job.objects.create(
-        kind="suggest_fill",
+        kind=kind,
         project=project,
         created_by=user if user is not None and user.is_authenticated else None,
-        params=params,
+        params=params or {},
     )
     job_id = str(job.pk)
     transaction.on_commit(lambda: run_job.apply_async([job_id], queue=queue))

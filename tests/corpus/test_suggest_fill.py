@@ -8,7 +8,12 @@ import pytest
 
 from annotations.ingest.types import CLAIM_KINDS
 from annotations.models import Claim, Job, NamedSource, Outlet, Project
-from annotations.services.imports import import_file, import_job_create, suggestion_registry
+from annotations.services.imports import (
+    import_file,
+    import_job_create,
+    suggestion_registry,
+    text_indexes_merge,
+)
 from annotations.services.jobs import job_run
 from annotations.services.suggest_fill import suggestions_fill
 from annotations.suggest import suggest_labels
@@ -127,3 +132,32 @@ def test_import_then_fill_through_a_real_worker(live_worker, project, admin):
     assert fill.result["filled"] == bearing.count() > 300
     assert not bearing.filter(suggestion__isnull=True).exists()
     assert NamedSource.objects.filter(project=project, mentions__gt=0).exists()
+
+
+@pytest.mark.postgres
+def test_import_leaves_text_index_entries_pending_and_the_follow_up_merges_them(project):
+    Project.objects.filter(pk=project.pk).update(suggestions=Project.Suggestions.OFF)
+    project.refresh_from_db()
+    import_file(project=project, filename="a.txt", data=SAMPLE.read_bytes())
+    (job,) = Job.objects.filter(project=project, kind="index_merge")
+    assert not Job.objects.filter(project=project, kind="suggest_fill").exists()
+    # searchable before the merge: GIN reads its pending list too
+    hit = claim_bearing(project).order_by("pk").first()
+    word = max(hit.text.split(), key=len)
+    assert Claim.objects.filter(project=project, text__icontains=word).exists()
+    job_run(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == "done", job.error
+    merged = job.result["merged"]
+    assert "claim_text_fts" in merged  # and claim_text_trgm where pg_trgm is installed
+    assert all(pages > 0 for pages in merged.values())  # the import left them pending
+    assert set(text_indexes_merge().values()) == {0}  # nothing left
+    assert Claim.objects.filter(project=project, text__icontains=word).exists()
+
+
+@pytest.mark.postgres
+def test_fill_merges_the_pending_text_index_entries(project):
+    import_file(project=project, filename="a.txt", data=SAMPLE.read_bytes(), fill="none")
+    result = suggestions_fill(project=project)
+    assert result["filled"] > 300
+    assert result["merged"] and all(pages > 0 for pages in result["merged"].values())
