@@ -72,6 +72,10 @@ _AR_MAP = {
 }  # fmt: skip
 _AR_ARTICLE_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 _AR_CLITICS = ("و", "ب", "ل", "ف", "ك")
+#: Inflectional endings tried, longest first, when an Arabic word is not a gazetteer
+#: form as written: plural and dual (الحوثيون، الحوثيين), feminine nisba (التركية) and
+#: the accusative alif of indefinite adjectives (أميركياً, folded to أميركيا).
+_AR_SUFFIXES = ("ون", "ين", "ان", "ات", "ية", "ة", "ا")
 _AR_PLACE_CUES = frozenset(
     """
     مدينة بلدة قرية بلدات قرى ريف محافظة منطقة مطار حي جبل تل سهل معبر ناحية
@@ -273,8 +277,28 @@ def _english_sequences(text: str) -> list[str]:
     return names
 
 
-def _scan_words(text: str, known: dict[str, str] | None) -> list[str]:
-    """Gazetteer (and known-name) hits over word n-grams, longest match first."""
+def _ar_surface(word: str) -> str | None:
+    """Gazetteer key of an inflected Arabic word (article already stripped), if any.
+
+    الحوثيون and الحوثيين give الحوثي's key, التركية تركي's, أميركياً أميركي's. The stem
+    left must keep 3 letters, so short words are never cut down to a name.
+    """
+    key = _GAZ.surface.get(word)
+    if key is not None:
+        return key
+    for suffix in _AR_SUFFIXES:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3:
+            for form in (stem, stem + "ي") if suffix in ("ون", "ين") else (stem,):
+                key = _GAZ.surface.get(form)
+                if key is not None:
+                    return key
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _word_table(text: str) -> tuple[list[str], list[str], list[str], list[bool]]:
+    """Words of ``text``: as written, normalised, skeletons, and whether Arabic."""
     originals = [_APOSTROPHES.sub("", m[0]) for m in _WORD.finditer(text)]
     words = [fold(w) for w in originals]
     arabic = [bool(_ARABIC_RE.search(w)) for w in words]
@@ -291,6 +315,31 @@ def _scan_words(text: str, known: dict[str, str] | None) -> list[str]:
         "" if (w in _LATIN_ARTICLES and i + 1 < len(norm)) else _token_skeleton(w)
         for i, w in enumerate(norm)
     ]
+    return originals, norm, skel, arabic
+
+
+def known_candidates(text: str) -> frozenset[str]:
+    """Every key of ``known`` that :func:`extract_names` could look up for ``text``.
+
+    Those are the skeletons (4+ symbols) of its word sequences that contain an Arabic
+    word; ``extract_names(text, known)`` equals ``extract_names(text, {k: known[k] for
+    k in known_candidates(text) & known.keys()})``, which lets callers memoise it.
+    """
+    _, norm, skel, arabic = _word_table(text)
+    n = len(norm)
+    out: set[str] = set()
+    for i in range(n):
+        for size in range(1, min(_GAZ.max_words + 1, n - i) + 1):
+            if any(arabic[i : i + size]):
+                sk = "".join(skel[i : i + size])
+                if len(sk) >= 4:
+                    out.add(sk)
+    return frozenset(out)
+
+
+def _scan_words(text: str, known: dict[str, str] | None) -> list[str]:
+    """Gazetteer (and known-name) hits over word n-grams, longest match first."""
+    originals, norm, skel, arabic = _word_table(text)
     hits: list[str] = []
     i = 0
     n = len(norm)
@@ -300,6 +349,8 @@ def _scan_words(text: str, known: dict[str, str] | None) -> list[str]:
         for size in range(min(_GAZ.max_words + 1, n - i), 0, -1):
             phrase = " ".join(norm[i : i + size])
             key = _GAZ.surface.get(phrase)
+            if key is None and size == 1 and arabic[i]:
+                key = _ar_surface(norm[i])
             if key is None and size == 1 and originals[i].isupper():
                 key = _GAZ.upper_only.get(originals[i])
             sk = "".join(skel[i : i + size])

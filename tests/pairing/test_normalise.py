@@ -14,6 +14,7 @@ from annotations.pairing.normalise import (
     extract_names,
     extract_numbers,
     fold,
+    known_candidates,
     same_name,
     skeleton,
 )
@@ -91,6 +92,54 @@ def test_arabic_place_cue_gives_a_name_that_matches_the_english_spelling() -> No
 def test_known_english_names_are_found_in_arabic_text() -> None:
     known = {skeleton("Kabani"): skeleton("Kabani")}
     assert skeleton("Kabani") in extract_names("التلة الاستراتيجية في كباني", known=known)
+
+
+@pytest.mark.parametrize(
+    ("arabic", "english"),
+    [
+        ("أعلن الحوثيون مسؤوليتهم عن الهجوم", "the Houthi claim of responsibility"),
+        ("وقال المتحدث باسم الحوثيين إن الطائرات أصابت الهدف", "the Yemeni Houthis said"),
+        ("وأدانت وزارة الدفاع التركية الغارات", "The Turkish Defense Ministry condemned"),
+        ("ادعاءات جيش مغاوير الثورة المدعوم أميركياً", "the US-backed group claimed"),
+        ("أهداف إيرانية في سوريا", "alleged Iranian-linked targets"),
+    ],
+)
+def test_inflected_arabic_forms_meet_the_english_name(arabic: str, english: str) -> None:
+    assert set(extract_names(arabic)) & set(extract_names(english))
+
+
+def test_short_arabic_words_are_not_cut_down_to_a_name() -> None:
+    # "بين" (between) ends like a plural but its stem is too short to be a name
+    assert extract_names("بين الطرفين") == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "خان",
+                "شيخون",
+                "كباني",
+                "الحوثيون",
+                "في",
+                "قرب",
+                "بلدة",
+                "Kabani",
+                "تل",
+                "الصياد",
+                "مورك",
+                "والتركية",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_known_candidates_are_all_extract_names_can_look_up(words: list[str]) -> None:
+    text = " ".join(words)
+    known = {skeleton(w): skeleton(w) for w in ("Kabani", "Sayad", "Kafr Nabudah", "Houthis")}
+    known.update({k: k for k in known_candidates(text)})  # every lookup can hit
+    relevant = {k: v for k, v in known.items() if k in known_candidates(text)}
+    assert extract_names(text, known=known) == extract_names(text, known=relevant)
 
 
 @pytest.mark.parametrize(
