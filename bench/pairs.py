@@ -45,11 +45,11 @@ from annotations.pairing.candidates import (  # noqa: E402
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
     ClaimInfo,
-    _select_top,
     incremental_candidates,
 )
 from annotations.pairing.features import pair_features, prepare_pool  # noqa: E402
 from annotations.pairing.gazetteer import GAZETTEER  # noqa: E402
+from annotations.pairing.neighbours import select_top  # noqa: E402
 from annotations.pairing.probe import load_probe  # noqa: E402
 from annotations.pairing.retrieval import EXACT_MAX_CLAIMS, retrieve_pairs  # noqa: E402
 
@@ -177,7 +177,7 @@ def main() -> None:
     with Timer() as scoring:
         x = pair_features(pool, i, j, enc=enc, tfidf=tf)
         score = probability(x)
-        keep = _select_top(pool, i, j, score, DEFAULT_TOP_K, None)
+        keep = select_top(pool, i, j, score, DEFAULT_TOP_K, None)
     row("scoring: candidate pairs scored", f"{len(i):,}", n)
     row("scoring: pairs/s (features + model + top-k)", f"{len(i) / scoring.wall:,.0f}", n,
         scoring.cpu)  # fmt: skip

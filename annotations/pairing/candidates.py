@@ -4,19 +4,24 @@ Pipeline for a pool of claims (:func:`ranked_candidates`; the other entry points
 
 1. :func:`~annotations.pairing.features.prepare_pool`: outlet groups, sentence vectors
    (encoded when a claim has none), per-language char n-gram TF-IDF (``char_wb`` 3-5,
-   sublinear tf), names, numbers, dates, and context: the mean vector of each claim with
-   its two neighbours on each side (claims of an article are expected in reading order)
-   and per-article vector and name profiles.
+   sublinear tf, hashed so no vocabulary is fitted: :mod:`annotations.pairing.ngrams`),
+   names, numbers, dates, and context: the mean vector of each claim with its two
+   neighbours on each side (claims of an article are expected in reading order) and
+   per-article vector and name profiles. Per-text work is memoised in the process.
 2. Retrieval (:func:`~annotations.pairing.retrieval.retrieve_pairs`), in blocks of rows
-   so memory stays flat: per query, the ``retrieve_k`` best claims by the model's linear
-   score, plus the ``top_k`` best by sentence-vector cosine over the whole pool (any
-   language) and by TF-IDF cosine among claims of its own language. Columns are sorted by
-   outlet group so excluding the query's own outlet is one slice per block; top lists come
-   from ``argpartition``; no Python loop runs over pairs. Pools above 5,000 claims are
-   searched in a compressed space (see the retrieval module, which also drops the
-   TF-IDF-only list there), then scored exactly.
-3. Scoring: :func:`~annotations.pairing.features.pair_features` and the logistic model of
-   :mod:`annotations.pairing.calibration` give ``score`` = P(same event).
+   so memory stays flat: per query, the ``retrieve_k`` best claims by the first-pass
+   model's linear score, plus the ``top_k`` best by sentence-vector cosine over the whole
+   pool (any language) and by TF-IDF cosine among claims of its own language. Columns are
+   sorted by outlet group so excluding the query's own outlet is one slice per block; top
+   lists come from ``argpartition``; no Python loop runs over pairs. Pools above 5,000
+   claims are searched in a compressed space (see the retrieval module, which also drops
+   the TF-IDF-only list there), pools from 20,000 claims by k-means cells
+   (:mod:`annotations.pairing.partitioned`); the retrieved pairs are scored exactly.
+3. Scoring in two passes (:mod:`annotations.pairing.neighbours`): the first-pass model
+   of :mod:`annotations.pairing.calibration` scores each pair on its own features
+   (:func:`~annotations.pairing.features.pair_features`) and gives every claim a
+   neighbour profile; the final model adds the second-order columns (shared neighbours,
+   expanded sentence and context vectors) and gives ``score`` = P(same event).
 4. Per query, candidates are sorted by score, a text repeated inside one article counts
    once, and the ``top_k`` best are kept.
 
@@ -40,29 +45,31 @@ import numpy as np
 from annotations.pairing.calibration import probability
 from annotations.pairing.features import (
     DATE_WINDOW_DAYS,
-    FEATURE_NAMES,
+    MODEL_NAMES,
     PreparedPool,
     date_gap,
-    pair_features,
     prepare_pool,
     shared_names,
 )
-from annotations.pairing.retrieval import (
-    FLAG_COMBINED,
-    FLAG_ENCODER,
-    FLAG_TFIDF,
-    retrieve_pairs,
+from annotations.pairing.neighbours import (
+    NEIGHBOUR_K,
+    PROFILE_RETRIEVE_K,
+    first_pass,
+    model_matrix,
+    select_top,
 )
+from annotations.pairing.retrieval import FLAG_COMBINED, FLAG_ENCODER, FLAG_TFIDF
 
 ClaimId = int | str
 
 #: Score (P(same event)) at or above which a pair is proposed for annotation and linked
 #: into event clusters. Chosen on the probe set (see tests/pairing/test_quality.py).
 DEFAULT_THRESHOLD = 0.5
-DEFAULT_TOP_K = 10
+DEFAULT_TOP_K = NEIGHBOUR_K
 #: Candidates fetched per query by the combined score before exact scoring and the top-k
-#: cut (the encoder-only and TF-IDF-only lists fetch ``top_k`` each).
-DEFAULT_RETRIEVE_K = 30
+#: cut (the encoder-only and TF-IDF-only lists fetch ``top_k`` each). With the defaults a
+#: run's first pass doubles as the neighbour profiles of its queries.
+DEFAULT_RETRIEVE_K = PROFILE_RETRIEVE_K
 #: Optional cap on candidates of one query from any one other article (a more varied
 #: list). Off by default: on the probe set it costs recall for events that only one
 #: article reports in detail.
@@ -108,48 +115,11 @@ def _sort_key(value: ClaimId) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int) else (1, str(value))
 
 
-def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
-    """Position of each element inside its run of equal consecutive keys."""
-    if len(keys) == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
-    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
-
-
-def _select_top(
-    pool: PreparedPool,
-    i: np.ndarray,
-    j: np.ndarray,
-    score: np.ndarray,
-    top_k: int,
-    per_article: int | None,
-) -> np.ndarray:
-    """Indices into the pair arrays: per query the top_k by score.
-
-    A text repeated inside one article counts once, and at most ``per_article``
-    candidates come from any one article (``None``: no limit).
-    """
-    if len(i) == 0:
-        return np.empty(0, dtype=np.int64)
-    rounded = -np.round(score, 9)
-    order = np.lexsort((j, rounded, i))
-    key = i[order] * (int(pool.dup_code.max()) + 1) + pool.dup_code[j[order]]
-    _, first = np.unique(key, return_index=True)
-    kept = order[np.sort(first)]
-    if per_article is not None:
-        art = pool.article[j[kept]]
-        by_article = kept[np.lexsort((j[kept], rounded[kept], art, i[kept]))]
-        run_key = i[by_article] * (int(pool.article.max()) + 1) + pool.article[j[by_article]]
-        kept = by_article[_rank_in_runs(run_key) < per_article]
-    kept = kept[np.lexsort((j[kept], rounded[kept], i[kept]))]
-    return kept[_rank_in_runs(i[kept]) < top_k]
-
-
 def _make_pair(
     pool: PreparedPool, a: int, b: int, score: float, flag: int, x: np.ndarray, gap: float
 ) -> CandidatePair:
     features: dict[str, Any] = {
-        name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, x, strict=True)
+        name: round(float(v), 4) for name, v in zip(MODEL_NAMES, x, strict=True)
     }
     features["date_gap_days"] = None if np.isnan(gap) else int(gap)
     features["date_window_days"] = DATE_WINDOW_DAYS
@@ -163,10 +133,11 @@ def _make_pair(
 def _ranked(
     pool: PreparedPool, queries: np.ndarray, top_k: int, retrieve_k: int, per_article: int | None
 ) -> dict[ClaimId, list[CandidatePair]]:
-    i, j, enc, tf, flags = retrieve_pairs(pool, queries, max(retrieve_k, top_k), top_k)
-    x = pair_features(pool, i, j, enc=enc, tfidf=tf)
+    fp = first_pass(pool, queries, max(retrieve_k, top_k), top_k)
+    i, j, flags = fp.i, fp.j, fp.flags
+    x = model_matrix(pool, fp)
     score = probability(x)
-    keep = _select_top(pool, i, j, score, top_k, per_article)
+    keep = select_top(pool, i, j, score, top_k, per_article)
     gaps = date_gap(pool, i[keep], j[keep])
     result: dict[ClaimId, list[CandidatePair]] = {pool.ids[q]: [] for q in queries.tolist()}
     for pos, k in enumerate(keep.tolist()):

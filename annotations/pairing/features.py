@@ -18,25 +18,38 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from annotations.pairing import encoder
+from annotations.pairing import encoder, ngrams
 from annotations.pairing.normalise import (
     canonical_keys,
     date_interval,
     extract_dates,
     extract_names,
+    known_candidates,
     number_keys,
 )
 
 #: Per-text results are memoised per process (a long-lived worker re-pairs the same
-#: claims on every incremental run); Arabic names depend on the pool and are not.
+#: claims on every incremental run). Arabic names also depend on the English names of
+#: the pool; they are memoised per text and the part of those names the text could
+#: contain (:func:`~annotations.pairing.normalise.known_candidates`), which is exact.
+#: Character n-grams are memoised in :mod:`annotations.pairing.ngrams`.
 _CACHE_SIZE = 262_144
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _english_names(text: str) -> tuple[str, ...]:
     return tuple(extract_names(text))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _arabic_names(text: str, known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(extract_names(text, known={k: k for k in known}))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _known_candidates(text: str) -> frozenset[str]:
+    return known_candidates(text)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -65,6 +78,9 @@ FEATURE_NAMES = (
     "date_far",
     "length_ratio",
 )
+#: Columns of the final model: the pair's own features, then the second-order ones
+#: (see :mod:`annotations.pairing.neighbours`).
+MODEL_NAMES = (*FEATURE_NAMES, "neighbours", "expanded_encoder", "expanded_context")
 #: Two dates closer than this (days, interval gap) count as "near".
 DATE_WINDOW_DAYS = 3
 #: Further apart than this counts as "far"; in between is neutral.
@@ -84,16 +100,6 @@ def group_key(claim: ClaimInfo) -> str:
     return f"a:{claim.article_id!s}"
 
 
-def make_vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(3, 5),
-        sublinear_tf=True,
-        lowercase=True,
-        dtype=np.float32,
-    )
-
-
 @dataclass
 class PreparedPool:
     claims: list[ClaimInfo]
@@ -102,7 +108,8 @@ class PreparedPool:
     lang: np.ndarray  # int codes of language
     languages: list[str]
     emb: np.ndarray  # (n, 512) float32, unit rows
-    tfidf: dict[int, sp.csr_matrix]  # language code -> rows of that language (pool order)
+    tfidf: dict[int, sp.csr_matrix]  # language code -> rows of that language (pool order),
+    # hashed char n-grams (see annotations.pairing.ngrams)
     lang_pos: np.ndarray  # row of each claim inside its language's matrix
     lang_rows: dict[int, np.ndarray]  # language code -> pool indices, ascending
     names: sp.csr_matrix  # (n, n_names) IDF weights
@@ -167,9 +174,10 @@ def _names(claims: Sequence[ClaimInfo]) -> tuple[sp.csr_matrix, list[str]]:
             arabic.append(i)
         else:
             per_claim[i] = list(_english_names(c.text))
-    known = {k: k for keys in per_claim for k in keys if len(k) >= 4}
+    known = {k for keys in per_claim for k in keys if len(k) >= 4}
     for i in arabic:
-        per_claim[i] = extract_names(claims[i].text, known=known)
+        text = claims[i].text
+        per_claim[i] = list(_arabic_names(text, _known_candidates(text) & known))
     mapping = canonical_keys(k for keys in per_claim for k in keys)
     matrix, vocab = _binary_matrix([[mapping[k] for k in keys] for keys in per_claim])
     df = np.asarray((matrix > 0).sum(axis=0)).ravel()
@@ -243,11 +251,7 @@ def prepare_pool(claims: Sequence[ClaimInfo]) -> PreparedPool:
         rows = np.flatnonzero(lang == code)
         lang_rows[code] = rows
         lang_pos[rows] = np.arange(len(rows))
-        texts = [claims[i].text for i in rows]
-        try:
-            tfidf[code] = sp.csr_matrix(make_vectorizer().fit_transform(texts), dtype=np.float32)
-        except ValueError:  # only empty or tiny texts: no n-gram at all
-            tfidf[code] = sp.csr_matrix((len(rows), 1), dtype=np.float32)
+        tfidf[code] = ngrams.tfidf(ngrams.ngram_counts([claims[i].text for i in rows]))
     names, name_keys = _names(claims)
     numbers, _ = _binary_matrix([list(_number_keys(c.text)) for c in claims])
     lo, hi, from_text, year_known, doy_lo, doy_hi = _dates(claims)

@@ -7,7 +7,7 @@ rows sized so a block holds about :data:`BLOCK_CELLS` cells. For each block:
 * ``enc`` = query vectors @ pool vectors (dense BLAS product, any language);
 * ``tf`` = query TF-IDF rows @ TF-IDF rows of the same language (sparse product, scattered
   into the block);
-* ``lin`` = the logistic model's linear score without its small terms: encoder and
+* ``lin`` = the first-pass model's linear score without its small terms: encoder and
   TF-IDF cosines, shared rare names (sparse product) and date near / far, with the
   calibrated weights;
 
@@ -160,27 +160,44 @@ def _space(pool: PreparedPool, exact: bool, weights: dict[str, np.float32]) -> _
     )
 
 
+def search_mode(n: int) -> str:
+    """How a pool of ``n`` claims is searched: "exact", "compressed" or "partitioned"."""
+    from annotations.pairing import partitioned
+
+    if n <= EXACT_MAX_CLAIMS:
+        return "exact"
+    return "partitioned" if n >= partitioned.PARTITION_MIN_CLAIMS else "compressed"
+
+
 def retrieve_pairs(
     pool: PreparedPool,
     queries: np.ndarray,
     k: int,
     k_single: int | None = None,
-    exact: bool | None = None,
+    mode: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j, encoder cosine, tfidf cosine, flags)`` for ``queries``.
 
     ``i`` holds pool indices of queries and ``j`` of candidates; each (i, j) occurs once;
     the cosines are exact; ``flags`` is a bit set of FLAG_ENCODER, FLAG_TFIDF and
-    FLAG_COMBINED. ``exact`` picks the space (default: by pool size).
+    FLAG_COMBINED. ``mode`` picks the search (default: :func:`search_mode` of the pool).
     """
     from annotations.pairing.features import encoder_cosine, tfidf_cosine
 
     k_single = k if k_single is None else k_single
-    exact = pool.n <= EXACT_MAX_CLAIMS if exact is None else exact
+    mode = search_mode(pool.n) if mode is None else mode
+    if mode not in ("exact", "compressed", "partitioned"):
+        raise ValueError(f"unknown search mode {mode!r}")
+    exact = mode == "exact"
     weights = {
-        name: np.float32(w) for name, w in zip(FEATURE_NAMES, calibration.COEFFICIENTS, strict=True)
+        name: np.float32(w)
+        for name, w in zip(FEATURE_NAMES, calibration.FIRST_COEFFICIENTS, strict=True)
     }
     space = _space(pool, exact, weights)
+    queries = np.asarray(queries, dtype=np.int64)
+    if mode == "partitioned":
+        i, j, flags = _partitioned(pool, space, weights, queries, k, k_single)
+        return i, j, encoder_cosine(pool, i, j), tfidf_cosine(pool, i, j), flags
     n = pool.n
     n_groups = int(pool.group.max()) + 1 if n else 0
     order = np.argsort(pool.group, kind="stable")
@@ -195,11 +212,8 @@ def retrieve_pairs(
         names=_columns_of(space.names, order) if exact else None,
         lang=pool.lang[order],
         art=pool.article[order],
-        lo=pool.date_lo[order].astype(np.float32),
-        hi=pool.date_hi[order].astype(np.float32),
     )  # fmt: skip
     out: list[tuple[np.ndarray, ...]] = []
-    queries = np.asarray(queries, dtype=np.int64)
     rows_per_block = max(16, BLOCK_CELLS // max(n, 1))
     for code in pool.lang_rows:
         q_lang = queries[pool.lang[queries] == code]
@@ -222,6 +236,52 @@ def retrieve_pairs(
     return i, j, enc, tf, flags
 
 
+def _partitioned(
+    pool: PreparedPool,
+    space: _Space,
+    weights: dict[str, np.float32],
+    queries: np.ndarray,
+    k: int,
+    k_single: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The compressed space's linear score, searched by cells (see ``partitioned``)."""
+    from annotations.pairing import partitioned
+
+    assert space.rest is not None and space.rest_weighted is not None
+    rest, rest_w = space.rest, space.rest_weighted
+    art_names = np.asarray(space.art_names, dtype=np.float32)
+    art_left = np.hstack(
+        [pool.art_emb * weights["article_encoder"], art_names * weights["article_names"]]
+    ).astype(np.float32)
+    art_right = np.hstack([pool.art_emb, art_names]).astype(np.float32)
+
+    def score_cell(qs: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        enc = space.enc[qs] @ space.enc[cols].T
+        lin = enc * weights["encoder"]
+        lin += rest_w[qs] @ rest[cols].T
+        aq, iq = np.unique(pool.article[qs], return_inverse=True)
+        ac, ic = np.unique(pool.article[cols], return_inverse=True)
+        lin += (art_left[aq] @ art_right[ac].T)[np.ix_(iq, ic)]
+        _add_dates(pool, qs, cols, lin, weights)
+        return lin, enc
+
+    if len(queries) == 0 or pool.n == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    part = partitioned.partition(space.enc, space.ctx)
+    li, lj, ei, ej = partitioned.search(pool, part, queries, score_cell, k, k_single)
+    i = np.concatenate([li, ei])
+    j = np.concatenate([lj, ej])
+    flags = np.concatenate(
+        [np.full(len(li), FLAG_COMBINED, np.int64), np.full(len(ei), FLAG_ENCODER, np.int64)]
+    )
+    code = i * pool.n + j
+    uniq, inverse = np.unique(code, return_inverse=True)
+    merged = np.zeros(len(uniq), dtype=np.int64)
+    np.bitwise_or.at(merged, inverse, flags)
+    return uniq // pool.n, uniq % pool.n, merged
+
+
 def _columns_of(
     matrix: sp.csr_matrix | np.ndarray, order: np.ndarray
 ) -> sp.csr_matrix | np.ndarray:
@@ -241,16 +301,6 @@ class _Columns:
     names: sp.csr_matrix | np.ndarray | None  # exact space only
     lang: np.ndarray
     art: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-
-    @property
-    def mid(self) -> np.ndarray:
-        return (self.lo + self.hi) / 2
-
-    @property
-    def half(self) -> np.ndarray:
-        return (self.hi - self.lo) / 2
 
 
 def _block(
@@ -293,7 +343,7 @@ def _block(
     art_sim += weights["article_names"] * art_names
     lin += art_sim[:, cols.art]
     del art_sim, art_names
-    _add_dates(pool, cols, q, lin, weights)
+    _add_dates(pool, q, cols.order, lin, weights)
     q_groups = pool.group[q]
     lists: list[tuple[np.ndarray, int, int, float | None]] = [
         (lin, k, FLAG_COMBINED, None),
@@ -329,37 +379,39 @@ def _block(
 
 def _add_dates(
     pool: PreparedPool,
-    cols: _Columns,
     q: np.ndarray,
+    columns: np.ndarray,
     lin: np.ndarray,
     weights: dict[str, np.float32],
 ) -> None:
-    if not np.isfinite(cols.lo).any():
+    """Add the date terms of the linear score to ``lin`` (rows ``q``, pool columns ``columns``)."""
+    lo_c = pool.date_lo[columns].astype(np.float32)
+    if not np.isfinite(lo_c).any():
         return
+    hi_c = pool.date_hi[columns].astype(np.float32)
     f32 = np.float32
     doy = None
     known = None
     if not pool.year_known.all():
-        order = cols.order
         doy = (
             pool.doy_lo[q].astype(f32)[:, None],
             pool.doy_hi[q].astype(f32)[:, None],
-            pool.doy_lo[order].astype(f32)[None, :],
-            pool.doy_hi[order].astype(f32)[None, :],
+            pool.doy_lo[columns].astype(f32)[None, :],
+            pool.doy_hi[columns].astype(f32)[None, :],
         )
-        known = pool.year_known[q][:, None] & pool.year_known[order][None, :]
+        known = pool.year_known[q][:, None] & pool.year_known[columns][None, :]
     lo_q = pool.date_lo[q].astype(f32)[:, None]
     hi_q = pool.date_hi[q].astype(f32)[:, None]
     with np.errstate(invalid="ignore"):
         if doy is None:
             # gap between intervals = max(0, |mid_a - mid_b| - half_a - half_b): 3 passes
-            gap = np.subtract((lo_q + hi_q) / 2, cols.mid[None, :])
+            gap = np.subtract((lo_q + hi_q) / 2, ((lo_c + hi_c) / 2)[None, :])
             np.abs(gap, out=gap)
-            gap -= cols.half[None, :]
+            gap -= ((hi_c - lo_c) / 2)[None, :]
             half_q = (hi_q - lo_q) / 2
             np.add(lin, weights["date_near"], out=lin, where=gap <= DATE_WINDOW_DAYS + half_q)
             np.add(lin, weights["date_far"], out=lin, where=gap > DATE_FAR_DAYS + half_q)
         else:
-            gap = interval_gap(lo_q, hi_q, cols.lo[None, :], cols.hi[None, :], doy, known)
+            gap = interval_gap(lo_q, hi_q, lo_c[None, :], hi_c[None, :], doy, known)
             lin += weights["date_near"] * (gap <= DATE_WINDOW_DAYS)
             lin += weights["date_far"] * (gap > DATE_FAR_DAYS)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotations.pairing.calibration import probability
 from annotations.pairing.candidates import (
     ClaimInfo,
     all_candidates,
@@ -17,7 +18,7 @@ from annotations.pairing.candidates import (
     incremental_candidates,
     ranked_candidates,
 )
-from annotations.pairing.features import group_key
+from annotations.pairing.features import MODEL_NAMES, group_key
 from annotations.pairing.probe import load_probe
 
 D = date(2019, 8, 23)
@@ -145,3 +146,17 @@ def test_incremental_equals_full_on_the_new_part(
     assert {frozenset((p.a, p.b)) for p in pairs} == expected
     new_ids = {c.id for c in new}
     assert all(p.a in new_ids or p.b in new_ids for p in pairs)
+
+
+def test_stored_features_reproduce_the_score(
+    probe_subset: tuple[list[ClaimInfo], list[ClaimInfo]],
+) -> None:
+    """The features stored with a pair are the final model's inputs: its score follows."""
+    existing, new = probe_subset
+    pairs = all_candidates(existing + new, threshold=None)
+    assert pairs
+    x = np.asarray([[p.features[name] for name in MODEL_NAMES] for p in pairs])
+    # features are stored rounded to 4 decimals
+    np.testing.assert_allclose(probability(x), [p.score for p in pairs], atol=2e-3)
+    assert {"neighbours", "expanded_encoder", "expanded_context"} <= set(pairs[0].features)
+    assert any(p.features["neighbours"] > 0 for p in pairs)

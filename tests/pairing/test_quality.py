@@ -3,11 +3,12 @@
 The pool is every sentence of the sample page plus the probe's synthetic Arabic
 sentences (515 claims); tests/data/pairing/probe.json holds the labels. Figures are
 printed; the assertions are floors set a little below what was measured when the
-calibration was fitted (measured: condensed recall@10 0.82, other-language recall@10
-0.91 with real Arabic 0.76, precision 0.72 at the default threshold, 2-fold
-event-split recall 0.80). The calibration is fitted on this same probe set, so the
-2-fold figure (weights fitted on half of the events, recall on the other half) is the
-honest out-of-sample number.
+calibration was fitted (measured with the two-pass model: condensed recall@10 0.869,
+other-language recall@10 0.912 with real Arabic 0.707, precision 0.704 at the default
+threshold and 0.944 at 0.8, 2-fold event-split recall 0.859; the previous single model
+gave 0.82 / 0.91 / 0.76 / 0.72 / 0.95 / 0.80). The calibration is fitted on this same
+probe set, so the 2-fold figure (both models fitted on half of the events, recall on the
+other half) is the honest out-of-sample number.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from annotations.pairing import calibration
 from annotations.pairing.candidates import DEFAULT_THRESHOLD, ClaimId, ranked_candidates
 from annotations.pairing.clusters import DEFAULT_CLUSTER_THRESHOLD, build_clusters
+from annotations.pairing.features import FEATURE_NAMES
 from annotations.pairing.probe import Probe, load_probe, pair_recall, precision_at, recall_at_k
 
 K = 10
@@ -82,11 +84,11 @@ def test_recall_at_10(probe: Probe, lists: dict[ClaimId, list[Any]], capsys: Any
         (f"  event {event}", f"{h}/{p}") for event, (h, p) in sorted(overall.per_event.items())
     ]
     report(capsys, rows)
-    assert overall.recall >= 0.78
-    assert cross.recall >= 0.85
+    assert overall.recall >= 0.85
+    assert cross.recall >= 0.88
     assert cross_real.recall >= 0.65
-    assert same.recall >= 0.65
-    assert plain.recall >= 0.62
+    assert same.recall >= 0.78
+    assert plain.recall >= 0.66
 
 
 def test_precision_at_default_threshold(
@@ -133,34 +135,46 @@ def test_cluster_precision(probe: Probe, lists: dict[ClaimId, list[Any]], capsys
         ],
     )
     assert judged >= 30
-    assert true / judged >= 0.75
+    assert true / judged >= 0.8
 
 
 def test_calibration_constants_are_reproduced_by_fit_calibration() -> None:
-    coefficients, intercept = calibration.fit_calibration()
-    np.testing.assert_allclose(coefficients, calibration.COEFFICIENTS, atol=0.02)
+    first, first_intercept, final, intercept = calibration.fit_calibration()
+    np.testing.assert_allclose(first, calibration.FIRST_COEFFICIENTS, atol=0.02)
+    assert first_intercept == pytest.approx(calibration.FIRST_INTERCEPT, abs=0.02)
+    np.testing.assert_allclose(final, calibration.COEFFICIENTS, atol=0.02)
     assert intercept == pytest.approx(calibration.INTERCEPT, abs=0.02)
 
 
 @pytest.fixture
 def refitted_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    def apply(x: np.ndarray, y: np.ndarray) -> None:
+    """Set a model's constants from a fit: ``apply(x, y, first=True)`` for the first pass."""
+
+    def apply(x: np.ndarray, y: np.ndarray, first: bool = False) -> None:
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
-        monkeypatch.setattr(calibration, "COEFFICIENTS", tuple(model.coef_[0]))
-        monkeypatch.setattr(calibration, "INTERCEPT", float(model.intercept_[0]))
+        prefix = "FIRST_" if first else ""
+        monkeypatch.setattr(calibration, f"{prefix}COEFFICIENTS", tuple(model.coef_[0]))
+        monkeypatch.setattr(calibration, f"{prefix}INTERCEPT", float(model.intercept_[0]))
 
     yield apply
 
 
 def test_two_fold_event_split_recall(probe: Probe, refitted_on: Any, capsys: Any) -> None:
-    """Weights fitted on half of the events, recall measured on the other half."""
-    x, y, events = calibration.training_pairs()
+    """Both models fitted on half of the events, recall measured on the other half.
+
+    The first pass is fitted first; the neighbour profiles (and so the final model's
+    training matrix) are then recomputed under it, as fit_calibration does.
+    """
     names = sorted(probe.events)
     folds = [set(names[0::2]), set(names[1::2])]
     hits = possible = 0
     for held_out in folds:
+        x, y, events = calibration.training_pairs()
+        train = np.asarray([e not in held_out for e in events])
+        refitted_on(x[train, : len(FEATURE_NAMES)], y[train], first=True)
+        x, y, events = calibration.training_pairs()
         train = np.asarray([e not in held_out for e in events])
         refitted_on(x[train], y[train])
         lists = ranked_candidates(probe.pool, probe.pool, top_k=100)
@@ -173,7 +187,7 @@ def test_two_fold_event_split_recall(probe: Probe, refitted_on: Any, capsys: Any
         capsys,
         [("recall@10 condensed, 2-fold event split", f"{hits / possible:.3f} ({hits}/{possible})")],
     )
-    assert hits / possible >= 0.72
+    assert hits / possible >= 0.82
 
 
 def test_compressed_retrieval_space_keeps_recall(
@@ -193,3 +207,26 @@ def test_compressed_retrieval_space_keeps_recall(
         ],
     )
     assert compressed.recall >= exact.recall - 0.03
+
+
+def test_partitioned_retrieval_keeps_most_recall(
+    probe: Probe, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Pools from 20k claims are searched by k-means cells. The probe has 23 cells; each
+    query visiting 8 of them (a third of the pool) is a harsher cut than 16 of 316 at
+    100k claims, where an event's reports fill whole cells."""
+    from annotations.pairing import partitioned, retrieval
+
+    exact = recall_at_k(probe, ranked_candidates(probe.pool, probe.pool), K)
+    monkeypatch.setattr(retrieval, "EXACT_MAX_CLAIMS", 0)
+    monkeypatch.setattr(partitioned, "PARTITION_MIN_CLAIMS", 0)
+    monkeypatch.setattr(partitioned, "PROBES", 8)
+    cells = recall_at_k(probe, ranked_candidates(probe.pool, probe.pool), K)
+    report(
+        capsys,
+        [
+            ("recall@10, default top-10 lists, exact space", fmt(exact)),
+            ("recall@10, default top-10 lists, 8 of 23 cells searched", fmt(cells)),
+        ],
+    )
+    assert cells.recall >= exact.recall - 0.05
