@@ -8,7 +8,12 @@ sampled during the run).
 
     .venv/bin/python bench/export.py                 # 1,000,000 records
     .venv/bin/python bench/export.py --records 20000 # smaller
+    .venv/bin/python bench/export.py --reuse         # keep a corpus built before (migrated)
+    .venv/bin/python bench/export.py --app "django.core.wsgi:get_wsgi_application()"
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/wb_export_bench (default)
+
+First byte: time to the first body bytes of a request to a fresh worker (caches cold: the split
+assignment is computed, pyarrow imported for Parquet); "warm": a second request to that worker.
 
 Target P7 (JSONL): >= 20,000 records/s, peak RSS <= 250 MB, first byte <= 1 s.
 """
@@ -46,6 +51,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--reuse", action="store_true", help="keep the database if it already holds the corpus"
+    )
+    parser.add_argument(
+        "--app",
+        default="workbench.wsgi",
+        help='gunicorn\'s application (e.g. "django.core.wsgi:get_wsgi_application()" for Django '
+        "alone, without what workbench.wsgi loads at start)",
     )
     return parser.parse_args()
 
@@ -285,7 +296,7 @@ def status_kb(pid: int, field: str) -> int:
     return 0
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, app: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -295,13 +306,14 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "workbench.settings",
     }
     env.pop("REDIS_URL", None)
     log = open(Path(tempfile.gettempdir()) / f"bench-export-gunicorn-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "workbench.wsgi",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -369,15 +381,15 @@ def first_byte_only(port: int, path: str, token: str) -> float:
     started = time.perf_counter()
     conn.request("GET", path, headers={"Authorization": f"Token {token}"})
     response = conn.getresponse()
-    response.read(1 << 16)
+    response.read1(1 << 16)
     seconds = time.perf_counter() - started
     conn.close()
     return seconds
 
 
-def run_format(url: str, token: str, fmt: str, expected: int) -> dict[str, float]:
+def run_format(url: str, token: str, fmt: str, expected: int, app: str) -> dict[str, float]:
     port = free_port()
-    proc = start_server(url, port)
+    proc = start_server(url, port, app)
     database = urlparse(url).path.lstrip("/")
     try:
         worker = children(proc.pid)[0]
@@ -415,7 +427,7 @@ def run_format(url: str, token: str, fmt: str, expected: int) -> dict[str, float
         tail = b""
         with tempfile.TemporaryFile() as sink:
             while True:
-                block = response.read(1 << 16)
+                block = response.read1(1 << 16)  # what has arrived, up to 64 KB
                 if not block:
                     break
                 if first_byte is None:
@@ -489,7 +501,10 @@ def main() -> None:
     connection.close()
     cores = os.cpu_count()
     print()
-    print(f"P7 export, {expected} claim records x 3 labels, gunicorn 1 sync worker, {cores} cores")
+    print(
+        f"P7 export, {expected} claim records x 3 labels, gunicorn 1 sync worker ({args.app}), "
+        f"{cores} cores"
+    )
     print(
         f"{'format':8} {'records':>9} {'seconds':>8} {'records/s':>10} {'first byte s':>13} "
         f"{'warm 1st byte s':>16} "
@@ -497,7 +512,7 @@ def main() -> None:
         f"{'PG CPU us/rec':>14} {'load 1m':>8}"
     )
     for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
-        row = run_format(url, token, fmt, expected)
+        row = run_format(url, token, fmt, expected, args.app)
         print(
             f"{fmt:8} {row['records']:>9.0f} {row['seconds']:>8.1f} {row['rate']:>10.0f} "
             f"{row['ttfb']:>13.3f} {row['ttfb_warm']:>16.3f} {row['rss_peak']:>12.0f} "
