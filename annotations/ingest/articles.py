@@ -36,12 +36,13 @@ from annotations.ingest.collector import paused_gc
 from annotations.ingest.dates import find_date, parse_date_line
 from annotations.ingest.hashing import content_hash
 from annotations.ingest.language import (
+    UNDETERMINED,
     detect_language,
     mostly_arabic,
     paragraph_profile,
     unit_language,
 )
-from annotations.ingest.likelihood import span_likelihood
+from annotations.ingest.likelihood import FIXED_LIKELIHOOD, span_likelihood
 from annotations.ingest.lines import (
     ARTIFACT,
     BODY,
@@ -470,8 +471,13 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     p_ends: list[int] = []
     p_langs: list[str] = []
     mixed: list[bool] = []
+    inherits = art_lang != "ar" and art_lang != UNDETERMINED  # ASCII paragraphs take art_lang
     for s, e, kind in d.paras:
-        lang, is_mixed = paragraph_profile(text[s:e], art_lang)
+        ptext = text[s:e]
+        if inherits and ptext.isascii():
+            lang, is_mixed = art_lang, False  # what paragraph_profile says, without the call
+        else:
+            lang, is_mixed = paragraph_profile(ptext, art_lang)
         paragraphs.append((s, e, kind, lang))  # type: ignore[arg-type]
         p_starts.append(s)
         p_ends.append(e)
@@ -480,6 +486,7 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     rows: list[tuple[int, int, str, str, str, float]] = []
     append = rows.append
     likelihood = span_likelihood
+    fixed = FIXED_LIKELIHOOD
     p = 0
     n_paras = len(p_starts)
     for s, e, kind, defect in units:
@@ -491,7 +498,10 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
                 lang = unit_language(text[s:e], lang)
         else:
             lang = unit_language(text[s:e], art_lang)
-        append((s, e, lang, kind, defect, likelihood(text, s, e, kind, defect)))
+        score = fixed.get(kind)
+        if score is None:
+            score = likelihood(text, s, e, kind, defect)
+        append((s, e, lang, kind, defect, score))
     sentences = list(map(_sentence_unit, rows))
     paragraphs = list(map(_paragraph_unit, paragraphs))
     published = d.published

@@ -26,7 +26,8 @@ _KIND_BASE: Final = {
     "boilerplate": 1,
     "cross_link": 3,
 }
-_FIXED: Final = {
+# Kinds whose score does not depend on the text.
+FIXED_LIKELIHOOD: Final = {
     kind: _KIND_BASE[kind] / 100 for kind in ("byline", "dateline", "boilerplate", "cross_link")
 }
 _CLOSING: Final = frozenset('.”"’»)')
@@ -75,7 +76,7 @@ def claim_likelihood(text: str, unit_kind: str, unit_defect: str = "none") -> fl
 
 def span_likelihood(text: str, start: int, end: int, unit_kind: str, unit_defect: str) -> float:
     """``claim_likelihood(text[start:end], unit_kind, unit_defect)`` without copying the unit."""
-    fixed = _FIXED.get(unit_kind)
+    fixed = FIXED_LIKELIHOOD.get(unit_kind)
     if fixed is not None:
         return fixed
     if unit_defect == "artifact":
