@@ -147,10 +147,23 @@ def real_parameters(api: Api, path: str) -> dict[str, Any]:
     return out
 
 
-def fuzz(api: Api, operation: Any, role: str, *, pinned: bool, mode: GenerationMode) -> list:
-    """Run `EXAMPLES` cases of one operation; the server errors and A's 2xx cases."""
+@dataclass
+class Sent:
+    """A request that succeeded, to be replayed by someone else."""
+
+    method: str
+    path: str
+    query: dict[str, Any]
+    body: Any
+
+
+def fuzz(
+    api: Api, operation: Any, role: str, *, pinned: bool, mode: GenerationMode
+) -> tuple[list[str], list[Sent]]:
+    """Run `EXAMPLES` cases of one operation: the server errors, and the requests that
+    succeeded (their responses' ids are harvested)."""
     errors: list[str] = []
-    successes: list[tuple[dict, dict, Any, Any]] = []
+    successes: list[Sent] = []
     headers = api.headers(role)
     fixed = real_parameters(api, operation.path) if pinned else None
     strategy = operation.as_strategy(generation_mode=mode, headers=headers, path_parameters=fixed)
@@ -174,7 +187,9 @@ def fuzz(api: Api, operation: Any, role: str, *, pinned: bool, mode: GenerationM
             )
         elif response.status_code < 300:
             harvest(api, operation.path, response)
-            successes.append((case.path_parameters or {}, case.query or {}, case.body, None))
+            path = operation.path.format(**(case.path_parameters or {}))
+            body = case.body if isinstance(case.body, (dict, list)) else None
+            successes.append(Sent(operation.method.upper(), path, dict(case.query or {}), body))
 
     try:
         run()
@@ -182,7 +197,7 @@ def fuzz(api: Api, operation: Any, role: str, *, pinned: bool, mode: GenerationM
         # Negative mode where nothing can be made invalid (e.g. only a free-form string
         # parameter, or every path parameter fixed and no query or body).
         assert mode == GenerationMode.NEGATIVE, operation.label
-    return [errors, successes]
+    return errors, successes
 
 
 def harvest(api: Api, path: str, response: Any) -> None:
@@ -225,7 +240,7 @@ def test_fuzzing_every_operation_gives_no_server_error(api):
                 if pinned and not params_of(operation.path):
                     continue
                 for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                    found, _ok = fuzz(api, operation, role, pinned=pinned, mode=mode)
+                    found, _sent = fuzz(api, operation, role, pinned=pinned, mode=mode)
                     errors.extend(found)
                     calls += 1
     print(f"\nfuzzed {calls} (operation, user, mode) sets in {time.monotonic() - started:.1f} s")
@@ -235,13 +250,13 @@ def test_fuzzing_every_operation_gives_no_server_error(api):
 # --- object-level authorization ---------------------------------------------------------------
 
 
-def call(api: Api, role: str, method: str, path: str, body: Any = None) -> Any:
+def call(api: Api, role: str, method: str, path: str, body: Any = None, query: Any = None) -> Any:
     from werkzeug.test import Client
 
     client = Client(api.app)
     # Submits need an Idempotency-Key; other operations ignore it.
     headers = {**api.headers(role), "Idempotency-Key": uuid.uuid4().hex}
-    kwargs: dict[str, Any] = {"headers": headers}
+    kwargs: dict[str, Any] = {"headers": headers, "query_string": query or None}
     if method not in ("GET", "DELETE"):
         kwargs["data"] = json.dumps(body if body is not None else {})
         kwargs["content_type"] = "application/json"
@@ -279,9 +294,11 @@ def test_another_projects_annotator_cannot_read_or_change_a_projects_objects(api
         response = call(api, "ann_a", "GET", path)
         if response.status_code < 300:
             harvest(api, operation.path, _Json(response))
+    replay: list[Sent] = []
     for operation in ops:
         if params_of(operation.path) and operation.method.upper() == "GET":
-            fuzz(api, operation, "ann_a", pinned=True, mode=GenerationMode.POSITIVE)
+            replay += fuzz(api, operation, "ann_a", pinned=True, mode=GenerationMode.POSITIVE)[1]
+    assert replay, "A should read some of its project's objects"
     # An annotator's responses name its leases, labels and claims; the project's other
     # objects (documents, articles, items, pairs, jobs, versions...) come from the world.
     harvested = {kind: sorted(ids)[:4] for kind, ids in api.harvested.items()}
@@ -310,6 +327,16 @@ def test_another_projects_annotator_cannot_read_or_change_a_projects_objects(api
                 leaked = [c for c in A_PROJECT_CANARIES if c in text]
                 if leaked:
                     failures.append(f"{method} {path}: response holds {leaked}")
+    # Every read of A's that succeeded, replayed by O word for word.
+    for sent in replay:
+        response = call(api, "ann_o", sent.method, sent.path, sent.body, sent.query)
+        tried += 1
+        text = response.get_data(as_text=True)
+        if response.status_code not in (403, 404):
+            failures.append(f"replay {sent}: {response.status_code} {text[:200]}")
+        leaked = [c for c in A_PROJECT_CANARIES if c in text]
+        if leaked:
+            failures.append(f"replay {sent}: response holds {leaked}")
     assert db_fingerprint() == baseline, db_diff(rows, db_rows())
     print(f"\nO tried {tried} requests on A's objects; harvested {harvested}")
     assert not failures, f"{len(failures)} object-level authorization failures:\n" + "\n".join(
