@@ -114,11 +114,13 @@ def _write_suggestions(values: Iterable[tuple[int, str, dict[str, Any]]]) -> set
     table = connection.ops.quote_name(Claim._meta.db_table)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # one JSON document for the batch: a single parameter to send, not two arrays
+            # quoted element by element
             cursor.execute(
-                f"UPDATE {table} AS c SET suggestion = v.s::jsonb"  # noqa: S608 - model table
-                " FROM unnest(%s::bigint[], %s::text[]) AS v(id, s)"
+                f"UPDATE {table} AS c SET suggestion = v.s"  # noqa: S608 - model table
+                " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, s jsonb)"
                 " WHERE c.id = v.id AND c.suggestion IS NULL RETURNING c.id",
-                [[pk for pk, _, _ in values], [json.dumps(v) for _, _, v in values]],
+                [json.dumps([{"id": pk, "s": v} for pk, _, v in values])],
             )
             return {row[0] for row in cursor.fetchall()}
     written: set[int] = set()
