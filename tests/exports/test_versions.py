@@ -208,3 +208,72 @@ def test_versions_page_lists_versions_and_freezes(
     reviewer_page = client_for(world.users["reviewer"]).get("/p/alpha/versions/")
     assert reviewer_page.status_code == 200 and b"Freeze version" not in reviewer_page.content
     assert b"style=" not in page.content and b"onclick" not in page.content
+
+
+def reference_files(project, number: int) -> tuple[dict[str, bytes], str]:
+    """The files and datasheet the reference path writes for version `number` (the database as
+    it is now)."""
+    from annotations.services.datasheet import datasheet_markdown
+    from annotations.services.exports import (
+        FORMATS,
+        KINDS,
+        RECORDS,
+        WRITERS,
+        ExportContext,
+        export_snapshot,
+    )
+
+    files = {}
+    with export_snapshot():
+        ctx = ExportContext.build(project, version=number)
+        for kind in KINDS:
+            writers = {fmt: WRITERS[fmt](kind) for fmt in FORMATS}
+            parts = {fmt: [writer.start()] for fmt, writer in writers.items()}
+            for records in RECORDS[kind](ctx, "labelled"):
+                for fmt, writer in writers.items():
+                    parts[fmt].append(writer.write(records))
+            for fmt, writer in writers.items():
+                files[f"{kind}.{fmt}"] = b"".join(parts[fmt]) + writer.finish()
+        version = DatasetVersion.objects.get(project=project, number=number)
+        datasheet = datasheet_markdown(ctx, version=version, note=version.note)
+    return files, datasheet
+
+
+@pytest.mark.postgres
+def test_frozen_files_from_the_fast_path_are_the_reference_bytes(world, media, monkeypatch):
+    """On PostgreSQL the freeze writes the claims through the SQL-built path, one pass per
+    format: the same bytes, counts, datasheet and changelog as the reference path."""
+    from annotations.services.exports import dataset_version_freeze
+    from annotations.services.exports import fast as fast_path
+
+    passes = []
+
+    def counting(real, fmt):
+        def counted(*args, **kwargs):
+            passes.append(fmt)
+            return real(*args, **kwargs)
+
+        return counted
+
+    for name, fmt in (("claim_lines", "jsonl"), ("claim_csv", "csv"), ("claim_rows", "parquet")):
+        monkeypatch.setattr(fast_path, name, counting(getattr(fast_path, name), fmt))
+
+    project, items = world.project, world.items
+    for number, note in ((1, "first"), (2, "second")):
+        if number == 2:  # a gold changes, a record is added, one is removed
+            decide(items[2], world.users["reviewer"], FACT, changed=["verifiability"])
+            label(items[3], world.users["a"], FACT, at=T0)
+            items[4].labels.all().delete()
+        version = dataset_version_freeze(project=project, user=world.users["admin"], note=note)
+        job = Job.objects.get(pk=version.job_id)
+        assert job.state == "done", job.error
+        version.refresh_from_db()
+        files, datasheet = reference_files(project, number)
+        for name in VERSION_FILES:
+            assert (version_dir(project, number) / name).read_bytes() == files[name], name
+        assert version.datasheet == datasheet
+        assert version.record_counts == {"claims": 4, "pairs": 1}
+    assert passes == ["jsonl", "csv", "parquet"] * 2
+    changelog = json.loads((version_dir(project, 2) / "changelog.json").read_text())
+    assert changelog["counts"] == {"added": 1, "removed": 1, "gold_changed": 1, "split_changed": 0}
+    assert changelog["gold_changed"] == [f"claim-{world.claims[2].pk}"]
