@@ -33,7 +33,13 @@ from functools import partial
 from typing import Final
 
 from annotations.ingest.collector import paused_gc
-from annotations.ingest.dates import find_date, parse_date_line
+from annotations.ingest.dates import (
+    fill_years,
+    find_date,
+    find_month_day,
+    parse_date_line,
+    parse_partial_line,
+)
 from annotations.ingest.hashing import content_hash
 from annotations.ingest.language import (
     UNDETERMINED,
@@ -102,6 +108,7 @@ class _Draft:
     outlet: str | None = None
     byline: str | None = None
     published: str | None = None
+    partial: tuple[int, int] | None = None  # a month and day without a year (dates.py)
     dateline: str | None = None
     language: str | None = None
     url: str | None = None
@@ -129,7 +136,20 @@ def segment_page(text: str) -> list[ArticleUnit]:
             return []
         counts = Counter(p.key for p in paras if p.key)
         drafts = _fold_bodiless(_assign(text, paras, counts))
+        if any(d.partial for d in drafts):
+            _fill_years(drafts)
         return [_finish(text, d) for d in drafts]
+
+
+def _fill_years(drafts: list[_Draft]) -> None:
+    """Dates printed without a year take it from the page's other articles (dates.fill_years)."""
+    for d in drafts:
+        if d.published is None and d.title:  # a full date in the title, as _finish reads it
+            found = find_date(d.title)
+            d.published = found[0] if found else None
+    dated = fill_years([d.published for d in drafts], [d.partial for d in drafts])
+    for d, iso in zip(drafts, dated, strict=True):
+        d.published = iso
 
 
 def build_article(
@@ -314,6 +334,12 @@ def _add_para(text: str, d: _Draft, paras: list[Para], i: int, counts: Counter[s
             d.published = parsed[0]
             if parsed[1] and d.outlet is None:
                 d.outlet = parsed[1]
+        elif parsed is None and (d.header or not d.has_body) and d.partial is None:
+            partial = parse_partial_line(para.text)  # "March 3": the year comes from the page
+            if partial is not None:
+                d.partial = partial[0]
+                if partial[1] and d.outlet is None:
+                    d.outlet = partial[1]
         d.has_meta = d.has_meta or d.header
         d.line(para, "dateline")
     elif kind == BYLINE:
@@ -362,6 +388,10 @@ def _take_byline(d: _Draft, line: str) -> None:
         date = parse_date_line(part)
         if date is not None:
             d.published = d.published or date[0]
+            continue
+        partial = parse_partial_line(part)
+        if partial is not None:
+            d.partial = d.partial or partial[0]
             continue
         pieces = _FOR_OUTLET.split(part, maxsplit=1)
         if d.byline is None:
@@ -424,6 +454,8 @@ def _take_dateline(d: _Draft, para: Para) -> int:
         return para.start
     dl = match.group(0).rstrip()
     d.dateline = dl
+    if d.partial is None and (found := find_month_day(dl)) is not None:
+        d.partial = found[:2]  # "AMMAN, March 3 (Reuters) -"
     d.units.append((para.start, para.start + len(dl), "dateline", "none"))
     return para.start + match.end()
 

@@ -11,6 +11,12 @@ digits, an optional weekday, ordinal suffix and time):
   read month first.  An ambiguous ``03/04/2019`` is read day first.
 
 A month and year without a day (``DECEMBER 2015``) is not a publication date.
+
+A month and day without a year (``March 3``, ``Aug. 24``, ``24 آب``) is read only where a page
+prints it as an article's date: a line holding nothing else, a byline part (``By X | March 5``)
+or a dateline (``AMMAN, March 3 (Reuters) -``). ``find_month_day`` and ``parse_partial_line``
+return ``(month, day)``; the year comes from the page (``year_for``: the year that puts the day
+closest to the nearest article with a full date), and without one the article has no date.
 """
 
 from __future__ import annotations
@@ -70,6 +76,16 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _PREFIX_SPLIT = re.compile(r"\s*(?:,|\||·|•|–|—| - )\s*$")
+
+
+# A month and day with no year after them (a year would make it a full date).
+_NO_YEAR = r"(?![\d.])(?!(?:st|nd|rd|th)?[,،]?\s*(?:19|20)\d\d(?!\d))"
+_PARTIAL_PATTERNS: Final = (
+    re.compile(rf"(?<!\w){_MONTH}\s+{_DAY}{_NO_YEAR}", re.IGNORECASE),
+    re.compile(
+        rf"(?<![\d.]){_DAY}\s+(?:of\s+)?{_MONTH}(?!\w)(?![,،]?\s*(?:19|20)\d\d)", re.IGNORECASE
+    ),
+)
 
 
 def _make(year: int, month: int, day: int) -> str | None:
@@ -132,15 +148,82 @@ def parse_date_line(line: str) -> tuple[str, str | None] | None:
     if found is None:
         return None
     iso, start, end = found
+    prefix = _line_prefix(line, start, end)
+    return None if prefix is False else (iso, prefix)
+
+
+def _line_prefix(line: str, start: int, end: int) -> str | bool | None:
+    """The short label before a date found at ``line[start:end]`` (None without one), or False
+    when the line says more than a date."""
     before, after = line[:start], line[end:]
     if not _FILLER.match(after):
-        return None
+        return False
     if _FILLER.match(before):
-        return iso, None
+        return None
     cut = _PREFIX_SPLIT.search(before)
     if cut is None:
-        return None
+        return False
     prefix = before[: cut.start()].strip()
     if not prefix or len(prefix.split()) > 5 or any(c.isdigit() for c in prefix):
+        return False
+    return prefix
+
+
+def find_month_day(text: str) -> tuple[int, int, int, int] | None:
+    """The first month and day without a year in ``text``: ``(month, day, start, end)``."""
+    if len(text) > 400:
+        text = text[:400]
+    norm = text.translate(_DIGITS) if not text.isascii() else text
+    best: tuple[int, int, int, int] | None = None
+    for pattern in _PARTIAL_PATTERNS:
+        for match in pattern.finditer(norm):
+            month = _MONTHS.get(match["mon"].lower().rstrip("."))
+            day = int(match["day"])
+            # a valid day in some year (29 February is checked again once the year is known)
+            if month is not None and _make(2000, month, day) is not None:
+                if best is None or match.start() < best[2]:
+                    best = (month, day, match.start(), match.end())
+                break
+    return best
+
+
+def parse_partial_line(line: str) -> tuple[tuple[int, int], str | None] | None:
+    """Read a line that is a month and day (no year) and nothing else but filler, like
+    parse_date_line: ``((month, day), prefix)`` or None."""
+    if len(line) > 90 or find_date(line) is not None:
         return None
-    return iso, prefix
+    found = find_month_day(line)
+    if found is None:
+        return None
+    month, day, start, end = found
+    prefix = _line_prefix(line, start, end)
+    return None if prefix is False else ((month, day), prefix)
+
+
+def year_for(month: int, day: int, reference: str) -> str | None:
+    """ISO date of ``month``/``day`` in the year that puts it closest to the ISO date
+    ``reference`` (so 30 December next to 2 January 2021 is 2020-12-30); None if invalid."""
+    ref = dt.date.fromisoformat(reference)
+    best: dt.date | None = None
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs((candidate - ref).days) < abs((best - ref).days):
+            best = candidate
+    return best.isoformat() if best is not None else None
+
+
+def fill_years(dates: list[str | None], partials: list[tuple[int, int] | None]) -> list[str | None]:
+    """Publication dates of a page's articles, in page order: an article without a full date but
+    with a month and day takes the year from the nearest article that has a full date (the
+    earlier one when two are as near), see ``year_for``; without any, it stays undated."""
+    known = [(i, iso) for i, iso in enumerate(dates) if iso]
+    out = list(dates)
+    for i, partial in enumerate(partials):
+        if out[i] or partial is None or not known:
+            continue
+        _, reference = min(known, key=lambda k: (abs(k[0] - i), k[0] > i))
+        out[i] = year_for(partial[0], partial[1], reference)
+    return out

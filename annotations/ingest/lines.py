@@ -14,7 +14,7 @@ import itertools
 import re
 from typing import Final
 
-from annotations.ingest.dates import parse_date_line
+from annotations.ingest.dates import parse_date_line, parse_partial_line
 
 # first-pass kinds
 SEP: Final = "sep"  # ends an article section: "Related News", "***"
@@ -261,7 +261,9 @@ def classify(para: Para) -> None:
         para.kind = BYLINE
         return
     if n <= 90 and _DIGIT.search(text) is not None:
-        if parse_date_line(text) is not None:
+        if parse_date_line(text) is not None or (
+            words <= 6 and parse_partial_line(text) is not None  # "March 3", "24 آب"
+        ):
             para.kind = DATE
             return
         if words <= 16 and dated_byline(text) is not None:
