@@ -52,6 +52,19 @@ def test_bytes_round_trip(dtype: str, size: int, tol: float) -> None:
     np.testing.assert_allclose(encoder.stack_from_bytes([blob, blob])[1], back)
 
 
+def test_stack_from_bytes_decodes_a_mix_in_order() -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(5, encoder.DIM)).astype(np.float32)
+    blobs = [encoder.to_bytes(v, dtype="float16" if k % 2 else "float32")
+             for k, v in enumerate(vectors)]  # fmt: skip
+    stacked = encoder.stack_from_bytes(blobs)
+    for k, blob in enumerate(blobs):
+        np.testing.assert_allclose(stacked[k], encoder.from_bytes(blob), atol=1e-6)
+    assert encoder.stack_from_bytes([]).shape == (0, encoder.DIM)
+    with pytest.raises(ValueError):
+        encoder.stack_from_bytes([blobs[0], b"\x00" * 10])
+
+
 def test_bytes_errors() -> None:
     with pytest.raises(ValueError):
         encoder.from_bytes(b"\x00" * 10)
