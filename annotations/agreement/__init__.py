@@ -18,34 +18,82 @@ Schema (``schema.py``): :func:`normalize_schema`, :func:`required_fields`,
 ``DEFAULT_CLAIM_SCHEMA``, ``DEFAULT_PAIR_SCHEMA``, ``MISSING_TOKENS``.
 """
 
-from .aggregation import (
-    FieldAggregate,
-    aggregate_field,
-    review_uncertainty,
-    should_auto_settle,
-)
-from .alpha import (
-    AlphaResult,
-    FieldAlpha,
-    alpha_ci,
-    encode_values,
-    krippendorff_alpha,
-    set_distance,
-)
-from .annotators import annotator_stats
-from .kappa import KappaMatrix, cohen_kappa, pairwise_kappa
-from .report import agreement_by_slice, agreement_report, review_queue
-from .schema import (
-    DEFAULT_CLAIM_SCHEMA,
-    DEFAULT_PAIR_SCHEMA,
-    MISSING_TOKENS,
-    FieldSpec,
-    Gate,
-    normalize_schema,
-    required_fields,
-)
-from .spans import SpanAgreement, span_f1, span_pairs_f1, tokenize
-from .table import LabelTable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .aggregation import (
+        FieldAggregate,
+        aggregate_field,
+        review_uncertainty,
+    )
+    from .alpha import (
+        AlphaResult,
+        FieldAlpha,
+        alpha_ci,
+        encode_values,
+        krippendorff_alpha,
+        set_distance,
+    )
+    from .annotators import annotator_stats
+    from .kappa import KappaMatrix, cohen_kappa, pairwise_kappa
+    from .report import agreement_by_slice, agreement_report, review_queue
+    from .schema import (
+        DEFAULT_CLAIM_SCHEMA,
+        DEFAULT_PAIR_SCHEMA,
+        MISSING_TOKENS,
+        FieldSpec,
+        Gate,
+        normalize_schema,
+        required_fields,
+    )
+    from .settle import should_auto_settle
+    from .spans import SpanAgreement, span_f1, span_pairs_f1, tokenize
+    from .table import LabelTable
+
+# Loaded on first use (PEP 562): importing one light module of the package (settle.py) must
+# not import numpy and pandas through every other one.
+_WHERE = {
+    "AlphaResult": "alpha",
+    "DEFAULT_CLAIM_SCHEMA": "schema",
+    "DEFAULT_PAIR_SCHEMA": "schema",
+    "FieldAggregate": "aggregation",
+    "FieldAlpha": "alpha",
+    "FieldSpec": "schema",
+    "Gate": "schema",
+    "KappaMatrix": "kappa",
+    "LabelTable": "table",
+    "MISSING_TOKENS": "schema",
+    "SpanAgreement": "spans",
+    "aggregate_field": "aggregation",
+    "agreement_by_slice": "report",
+    "agreement_report": "report",
+    "alpha_ci": "alpha",
+    "annotator_stats": "annotators",
+    "cohen_kappa": "kappa",
+    "encode_values": "alpha",
+    "krippendorff_alpha": "alpha",
+    "normalize_schema": "schema",
+    "pairwise_kappa": "kappa",
+    "required_fields": "schema",
+    "review_queue": "report",
+    "review_uncertainty": "aggregation",
+    "set_distance": "alpha",
+    "should_auto_settle": "settle",
+    "span_f1": "spans",
+    "span_pairs_f1": "spans",
+    "tokenize": "spans",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_CLAIM_SCHEMA",

@@ -193,7 +193,7 @@ def item_complete(*, item: Item) -> Item:
     """Called by the queue (inside its transaction, with the item row locked) when the
     item's last label arrives. Auto-settles unanimous items when the project allows it;
     otherwise puts the item up for review with a first uncertainty figure."""
-    from ..agreement.aggregation import should_auto_settle
+    from ..agreement.settle import should_auto_settle
 
     schema, kind = item_kind_schema(item)
     fields = fields_of(schema, kind)
