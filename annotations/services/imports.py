@@ -33,12 +33,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Model, Value, When
+from django.db.models import Case, F, IntegerField, JSONField, Model, Value, When
 from django.utils import timezone
 
 from ..ingest import IngestError, Limits, SourceDoc, segment_file
@@ -529,6 +531,18 @@ def _insert(objs: Sequence[Model]) -> None:
     fields = model._meta.concrete_fields
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    # Attribute values go to COPY as they are (psycopg adapts them): Field.get_db_prep_save per
+    # value cost ~30 µs, a third of the write. JSON needs its adapter; created_at is one `now`.
+    now = timezone.now()
+    values: list[Callable[[Any], Any]] = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, f.attname, now)
+        if isinstance(f, JSONField):
+            values.append(partial(_json_value, f))
+        else:
+            values.append(attrgetter(f.attname))
     with connection.wrap_database_errors, connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -538,12 +552,14 @@ def _insert(objs: Sequence[Model]) -> None:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for pk, obj in zip(ids, objs, strict=True):
                 obj.pk = pk
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+                copy.write_row([value(obj) for value in values])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _json_value(field: JSONField, obj: Model) -> Any:
+    return field.get_db_prep_save(getattr(obj, field.attname), connection)
 
 
 # article_id, position, start, end, text, language, unit_kind, unit_defect, claim_likelihood
