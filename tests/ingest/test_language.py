@@ -92,3 +92,50 @@ def test_bundled_lite_model_is_used_without_network() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "fr"
+
+
+MIXED_ARTICLE = """An English Title About The War
+
+South Front
+
+The army said on Monday that it had captured the town after heavy fighting with the militants.
+
+Le ministre a dit que la situation reste grave dans la region et que les combats continuent.
+
+Erdogan spoke to reporters in Ankara. Turkiye hicbir zaman geri adim atmayacak dedi Erdogan. \
+The statement came after talks with Moscow.
+
+Syrian Arab Army units repelled militants near Khan Sheikhoun overnight.
+
+Kafr Nabudah, Hamameyat, Tal Sakhr, Jubeen, Tal Malah, Zakat, Hasraya, Arbain, Latmin.
+"""
+
+
+def test_unaccented_sentences_in_another_language_inside_an_english_article() -> None:
+    [article] = segment_text(MIXED_ARTICLE)
+    assert article.language == "en"
+    found = {
+        MIXED_ARTICLE[u.start : u.end][:24]: u.language
+        for u in article.sentences
+        if u.unit_kind == "body"
+    }
+    assert found == {
+        "The army said on Monday ": "en",
+        "Le ministre a dit que la": "fr",  # no accent: the function words tell
+        "Erdogan spoke to reporte": "en",
+        "Turkiye hicbir zaman ger": "tr",  # one sentence of an English paragraph
+        "The statement came after": "en",
+        "Syrian Arab Army units r": "en",  # no function word, but fastText is sure
+        "Kafr Nabudah, Hamameyat,": "en",  # names only: nobody is sure, it stays English
+    }
+    french = next(p for p in article.paragraphs if MIXED_ARTICLE[p.start :].startswith("Le "))
+    assert french.language == "fr"
+
+
+def test_english_units_are_not_sent_to_the_model() -> None:
+    fasttext_language.cache_clear()
+    sentence = "The army said it had captured the hill near the town. "
+    text = "A Title\n\nSouth Front\n\n" + sentence * 3
+    [article] = segment_text(text)
+    assert {u.language for u in article.sentences} == {"en"}
+    assert fasttext_language.cache_info().misses <= 1  # the article sample at most
