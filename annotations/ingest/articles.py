@@ -411,12 +411,14 @@ def _add_body(text: str, d: _Draft, para: Para, kind: str) -> None:
     if kind == "body" and ptext[0] in _QUOTE_OPENERS and (d.prev_colon or _left_open(d, text)):
         kind = "quote_continuation"
     language = "ar" if mostly_arabic(ptext) else "en"
-    first = len(d.units)
-    for s, e, defect in split_sentences(text, start, para.end, language):
-        d.units.append((s, e, kind, defect))
-    if ptext[0].islower() and len(d.units) > first and d.units[first][3] == "none":
-        s, e, k, _ = d.units[first]
-        d.units[first] = (s, e, k, "truncated")  # "h Al-Izza was...": cut by the scraper
+    units = d.units
+    first = len(units)
+    units.extend(
+        [(s, e, kind, defect) for s, e, defect in split_sentences(text, start, para.end, language)]
+    )
+    if ptext[0].islower() and len(units) > first and units[first][3] == "none":
+        s, e, k, _ = units[first]
+        units[first] = (s, e, k, "truncated")  # "h Al-Izza was...": cut by the scraper
     if d.body_paras == 0:
         d.first_body_unit = first
         d.first_body_para = len(d.paras)
