@@ -17,8 +17,12 @@ the pairing jobs an import chains otherwise are P9's (bench/pairs.py), not inges
 stays queued with its Redis queue empty is reported (lost).
 Target (quality.md P2): >= 10,000 claims/s.
 
+``--phases`` instead imports the files in this process, one after another, and prints where the
+time goes: each step's wall and CPU seconds, here and in the PostgreSQL backend.
+
 Run from the repository root:
-``REDIS_URL=redis://127.0.0.1:6379/8 python bench/ingest.py [--claims 100000] [--files 20]``
+``REDIS_URL=redis://127.0.0.1:6379/8 python bench/ingest.py [--claims 100000] [--files 20]
+[--phases]``
 (``DATABASE_URL`` names the server to use, default postgres://postgres@127.0.0.1:5432/).
 """
 
@@ -267,6 +271,75 @@ def run(project_slug: str, files: list[str], suggestions: str, queue: str, worke
     return out
 
 
+# Steps of services/imports.import_file, timed by --phases (module functions, wrapped).
+PHASES = (
+    ("segment_upload", "decode + segment (pure Python)"),
+    ("_existing_articles", "dedupe: known articles"),
+    ("_outlets", "outlets"),
+    ("_insert", "documents, articles, provenances"),
+    ("_copy_claims", "claims COPY (+ text indexes)"),
+    ("_copy_claim_items", "queue items COPY"),
+    ("_write", "all writes"),
+    ("_store", "writes + commit"),
+)
+
+
+def phases(files: list[str]) -> None:
+    """Import the files one after another in this process (no worker, no follow-up job) and
+    print where the time goes: wall seconds, CPU seconds of this process and of its PostgreSQL
+    backend, per step. 'commit' (the transaction's end: deferred foreign-key checks) is
+    _store minus _write."""
+    from django.db import connection
+
+    from annotations.services import imports
+    from annotations.services.projects import project_create
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+    totals = {name: [0.0, 0.0, 0.0] for name, _ in PHASES}
+    originals = {name: getattr(imports, name) for name, _ in PHASES}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu, db = time.perf_counter(), time.process_time(), cpu_seconds(backend)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                total = totals[name]
+                total[0] += time.perf_counter() - wall
+                total[1] += time.process_time() - cpu
+                total[2] += cpu_seconds(backend) - db
+
+        return wrapper
+
+    project = project_create(slug="bench-phases", suggestions="off")
+    claims = 0
+    try:
+        for name, fn in originals.items():
+            setattr(imports, name, timed(name, fn))
+        wall, cpu, db = time.perf_counter(), time.process_time(), cpu_seconds(backend)
+        for i, data in enumerate(files):
+            summary = imports.import_file(
+                project=project, filename=f"page-{i:03d}.txt", data=data.encode(), fill="none"
+            )
+            claims += summary["claims"]
+        whole = (time.perf_counter() - wall, time.process_time() - cpu, cpu_seconds(backend) - db)
+    finally:
+        for name, fn in originals.items():
+            setattr(imports, name, fn)
+    print(f"\nwhere an import's time goes ({len(files)} files, {claims} claims, in-process)")
+    print(f"{'step':<54}{'wall s':>8}{'CPU s':>8}{'db CPU s':>10}{'CPU µs/claim':>14}")
+    rows = [(f"{label} [{name}]", *totals[name]) for name, label in PHASES]
+    store, write = totals["_store"], totals["_write"]
+    commit = [a - b for a, b in zip(store, write, strict=True)]
+    rows.append(("commit (FK checks) [_store - _write]", *commit))
+    rows.append(("whole import_file", *whole))
+    for label, w, c, d in rows:
+        per = (c + d) / claims * 1e6 if claims else 0.0
+        print(f"{label:<54}{w:>8.2f}{c:>8.2f}{d:>10.2f}{per:>14.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=100_000)
@@ -275,6 +348,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--db", default="wb_bench_ingest")
     parser.add_argument("--skip-no-suggest", action="store_true")
+    parser.add_argument(
+        "--phases", action="store_true", help="time each step of an import in-process, then exit"
+    )
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
@@ -314,6 +390,10 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     mb = len(text.encode()) / 1e6
     print(f"corpus: {mb:.1f} MB in {len(files)} files (built in {build_s:.1f} s)")
+    if args.phases:
+        phases(files)
+        connection.close()
+        return
 
     worker = start_worker(env, queue, args.concurrency)
     runs: list[tuple[str, str, str, Run]] = []
