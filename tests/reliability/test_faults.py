@@ -354,6 +354,8 @@ def test_import_completes_exactly_once_through_a_fault(fault, corpus, tmp_path):
                 time.sleep(2)
                 redis.start()
             wait_for(job, timeout=300)
+            if fault == "sigkill_pool_child":
+                assert workers[0].proc.poll() is None, "the main process outlives its child"
             if fault == "sigterm_worker":
                 assert workers[0].wait(timeout=120) == 0
             if fault == "restart_redis":
