@@ -402,6 +402,10 @@ def test_import_completes_exactly_once_through_a_fault(fault, corpus, tmp_path):
     assert Job.objects.filter(project=project, kind="import").count() == (
         2 if fault == "restart_redis" else 1
     )
+    # Jobs the import queues in its transaction (the text-index merge or the suggestion fill):
+    # one, from the run that committed, however many runs there were.
+    follow_ups = Job.objects.filter(project=project).exclude(kind="import")
+    assert follow_ups.count() == 1, list(follow_ups.values_list("kind", "state"))
 
     # Nothing half-visible: every snapshot the other connection took held none of the file
     # or all of it.
