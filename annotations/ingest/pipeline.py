@@ -42,11 +42,6 @@ def segment_file(
     """
     if len(data) > max_bytes:
         raise IngestError(filename, f"file is {len(data)} bytes; the limit is {max_bytes}")
-    with paused_gc():  # many objects, no cycles: see collector.py
-        return _segment_upload(filename, data, limits)
-
-
-def _segment_upload(filename: str, data: bytes, limits: Limits) -> list[SourceDoc]:
     fmt = detect_format(filename, data)
     if fmt == ZIP:
         docs: list[SourceDoc] = []
@@ -67,7 +62,10 @@ def _segment_one(filename: str, data: bytes, limits: Limits) -> list[SourceDoc]:
     if not text.strip():
         raise IngestError(filename, "file holds no text (only whitespace)")
     if fmt == JSONL:
-        return jsonl_documents(filename, text, limits)
+        # many small records and no cycles (collector.py); text pages pause in segment_page,
+        # HTML is left alone: its parser's objects are not ours
+        with paused_gc():
+            return jsonl_documents(filename, text, limits)
     if fmt == HTML:
         return html_documents(filename, text)
     return [SourceDoc(name=filename, text=text, articles=segment_page(text), format="text")]
