@@ -193,7 +193,12 @@ def retrieve_pairs(
         name: np.float32(w)
         for name, w in zip(FEATURE_NAMES, calibration.FIRST_COEFFICIENTS, strict=True)
     }
-    space = _space(pool, exact, weights)
+    # computed once per pool and weights: an incremental run retrieves twice (new claims,
+    # then their candidates' profiles) in one pool
+    key = ("space", exact, tuple(weights.values()))
+    if key not in pool.derived:
+        pool.derived[key] = _space(pool, exact, weights)
+    space: _Space = pool.derived[key]
     queries = np.asarray(queries, dtype=np.int64)
     if mode == "partitioned":
         i, j, flags = _partitioned(pool, space, weights, queries, k, k_single)
@@ -268,7 +273,10 @@ def _partitioned(
     if len(queries) == 0 or pool.n == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
-    part = partitioned.partition(space.enc, space.ctx)
+    key = ("cells", tuple(weights.values()))
+    if key not in pool.derived:
+        pool.derived[key] = partitioned.partition(space.enc, space.ctx)
+    part = pool.derived[key]
     li, lj, ei, ej = partitioned.search(pool, part, queries, score_cell, k, k_single)
     i = np.concatenate([li, ei])
     j = np.concatenate([lj, ej])
