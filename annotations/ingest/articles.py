@@ -503,7 +503,7 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
         sample = " ".join(body[:8]) if body else " ".join(text[s:e] for s, e, _, _ in units[:8])
         art_lang = detect_language(sample[:800])
     # Units are built as plain tuples and turned into named tuples in one C-level pass.
-    paragraphs: list[ParagraphUnit] = []
+    p_rows: list[tuple[int, int, str, str]] = []
     p_starts: list[int] = []
     p_ends: list[int] = []
     p_langs: list[str] = []
@@ -523,7 +523,7 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
             lang, is_mixed = art_lang, False
         else:
             lang, is_mixed = paragraph_profile(ptext, art_lang)
-        paragraphs.append((s, e, kind, lang))  # type: ignore[arg-type]
+        p_rows.append((s, e, kind, lang))
         p_starts.append(s)
         p_ends.append(e)
         p_langs.append(lang)
@@ -554,8 +554,8 @@ def _finish(text: str, d: _Draft, *, start: int | None = None) -> ArticleUnit:
         if score is None:
             score = likelihood(text, s, e, kind, defect)
         append((s, e, lang, kind, defect, score))
-    sentences = list(map(_sentence_unit, rows))
-    paragraphs = list(map(_paragraph_unit, paragraphs))
+    sentences: list[SentenceUnit] = list(map(_sentence_unit, rows))
+    paragraphs: list[ParagraphUnit] = list(map(_paragraph_unit, p_rows))
     published = d.published
     if published is None and d.title:
         found = find_date(d.title)

@@ -148,25 +148,25 @@ def parse_date_line(line: str) -> tuple[str, str | None] | None:
     if found is None:
         return None
     iso, start, end = found
-    prefix = _line_prefix(line, start, end)
-    return None if prefix is False else (iso, prefix)
+    alone, prefix = _line_prefix(line, start, end)
+    return (iso, prefix) if alone else None
 
 
-def _line_prefix(line: str, start: int, end: int) -> str | bool | None:
-    """The short label before a date found at ``line[start:end]`` (None without one), or False
-    when the line says more than a date."""
+def _line_prefix(line: str, start: int, end: int) -> tuple[bool, str | None]:
+    """``(True, label)`` when the date found at ``line[start:end]`` is all the line says but
+    filler and a short leading label (None without one); ``(False, None)`` otherwise."""
     before, after = line[:start], line[end:]
     if not _FILLER.match(after):
-        return False
+        return False, None
     if _FILLER.match(before):
-        return None
+        return True, None
     cut = _PREFIX_SPLIT.search(before)
     if cut is None:
-        return False
+        return False, None
     prefix = before[: cut.start()].strip()
     if not prefix or len(prefix.split()) > 5 or any(c.isdigit() for c in prefix):
-        return False
-    return prefix
+        return False, None
+    return True, prefix
 
 
 def find_month_day(text: str) -> tuple[int, int, int, int] | None:
@@ -196,8 +196,8 @@ def parse_partial_line(line: str) -> tuple[tuple[int, int], str | None] | None:
     if found is None:
         return None
     month, day, start, end = found
-    prefix = _line_prefix(line, start, end)
-    return None if prefix is False else ((month, day), prefix)
+    alone, prefix = _line_prefix(line, start, end)
+    return ((month, day), prefix) if alone else None
 
 
 def year_for(month: int, day: int, reference: str) -> str | None:
