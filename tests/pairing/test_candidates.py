@@ -160,3 +160,19 @@ def test_stored_features_reproduce_the_score(
     np.testing.assert_allclose(probability(x), [p.score for p in pairs], atol=2e-3)
     assert {"neighbours", "expanded_encoder", "expanded_context"} <= set(pairs[0].features)
     assert any(p.features["neighbours"] > 0 for p in pairs)
+
+
+def test_an_incremental_run_analyses_only_the_new_texts(
+    probe_subset: tuple[list[ClaimInfo], list[ClaimInfo]],
+) -> None:
+    from annotations.pairing import ngrams
+
+    existing, _ = probe_subset
+    incremental_candidates(existing[:5], existing[5:])  # the pool's texts are memoised now
+    before = ngrams.texts_analysed()
+    new = [
+        ClaimInfo("n1", "late-1", "Late Outlet", "en", "Khan Sheikhoun fell to the army today.", D),
+        ClaimInfo("n2", "late-1", "Late Outlet", "en", "Militants fled toward Maarat al-Numan.", D),
+    ]
+    assert incremental_candidates(new, existing, threshold=None)
+    assert ngrams.texts_analysed() - before == 2
