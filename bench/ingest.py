@@ -263,11 +263,12 @@ def run(project_slug: str, files: list[str], suggestions: str, queue: str, worke
         print(f"{len(fill_ids) - len(done)} of {len(fill_ids)} follow-up jobs not done",
               file=sys.stderr)  # fmt: skip
     out.follow_ups = len(fill_ids)
-    if done:
+    spans = [(s, f) for s, f, _ in done if s is not None and f is not None]
+    if spans:
         out.follow_up_seconds = (
-            max(f for _, f, _ in done) - min(s for s, _, _ in done)
+            max(f for _, f in spans) - min(s for s, _ in spans)
         ).total_seconds()
-        out.filled = sum(int((r or {}).get("filled", 0)) for _, _, r in done)
+    out.filled = sum(int((r or {}).get("filled", 0)) for _, _, r in done)
     return out
 
 
@@ -330,9 +331,12 @@ def phases(files: list[str]) -> None:
             setattr(imports, name, fn)
     print(f"\nwhere an import's time goes ({len(files)} files, {claims} claims, in-process)")
     print(f"{'step':<54}{'wall s':>8}{'CPU s':>8}{'db CPU s':>10}{'CPU µs/claim':>14}")
-    rows = [(f"{label} [{name}]", *totals[name]) for name, label in PHASES]
+    rows: list[tuple[str, float, float, float]] = []
+    for name, label in PHASES:
+        wall_s, cpu_s, db_s = totals[name]
+        rows.append((f"{label} [{name}]", wall_s, cpu_s, db_s))
     store, write = totals["_store"], totals["_write"]
-    commit = [a - b for a, b in zip(store, write, strict=True)]
+    commit = (store[0] - write[0], store[1] - write[1], store[2] - write[2])
     rows.append(("commit (FK checks) [_store - _write]", *commit))
     rows.append(("whole import_file", *whole))
     for label, w, c, d in rows:
@@ -418,14 +422,14 @@ def main() -> None:
         f"{'run':<26}{'MB':>6}{'files':>6}{'claims':>8}{'seconds':>8}{'claims/s':>9}{'load':>6}"
         f"{'worker CPU s':>13}{'db CPU s':>9}{'claims/CPU s':>13}  target"
     )
-    for _, label, load, r in runs:
+    for _, label, avg, r in runs:
         rate = r.claims / r.seconds if r.seconds else 0.0
-        cpu = r.worker_cpu + r.db_cpu
-        per_cpu = f"{r.claims / cpu:,.0f}" if cpu else "-"
+        total_cpu = r.worker_cpu + r.db_cpu
+        per_cpu = f"{r.claims / total_cpu:,.0f}" if total_cpu else "-"
         status = "ok" if rate >= TARGET and not r.failed else "below"
         print(
             f"{label:<26}{mb:>6.1f}{len(files):>6}{r.claims:>8}{r.seconds:>8.1f}{rate:>9.0f}"
-            f"{load:>6}{r.worker_cpu:>13.1f}{r.db_cpu:>9.1f}{per_cpu:>13}  >= {TARGET:,} {status}"
+            f"{avg:>6}{r.worker_cpu:>13.1f}{r.db_cpu:>9.1f}{per_cpu:>13}  >= {TARGET:,} {status}"
         )
     for setting, _, _, r in runs:
         if not r.follow_ups:
@@ -433,8 +437,8 @@ def main() -> None:
         kind = "suggest_fill" if setting != "off" else "index_merge"
         count = r.filled if kind == "suggest_fill" else r.claims
         rate = count / r.follow_up_seconds if r.follow_up_seconds else 0.0
-        cpu = r.follow_up_worker_cpu + r.follow_up_db_cpu
-        per_cpu = f"{count / cpu:,.0f}" if cpu else "-"
+        total_cpu = r.follow_up_worker_cpu + r.follow_up_db_cpu
+        per_cpu = f"{count / total_cpu:,.0f}" if total_cpu else "-"
         print(
             f"{'  ' + kind + ' jobs':<26}{'':>6}{r.follow_ups:>6}{count:>8}"
             f"{r.follow_up_seconds:>8.1f}{rate:>9.0f}{'':>6}{r.follow_up_worker_cpu:>13.1f}"
