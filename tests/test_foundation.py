@@ -236,6 +236,36 @@ def test_job_is_enqueued_only_after_commit(db, admin, project, django_capture_on
     assert job.state == "queued" and len(callbacks) == 1
 
 
+def test_a_job_whose_message_was_lost_is_sent_again_when_looked_at(
+    client, admin, project, django_capture_on_commit_callbacks
+):
+    """Redis keeps nothing on disk: a message lost in a restart leaves its job queued. Looking
+    at the job after RESEND_AFTER_SECONDS sends it again, once per period; a recent job is not
+    touched. (Without a broker the resent task runs at once, so the job finishes here.)"""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotations.services.jobs import RESEND_AFTER_SECONDS
+
+    with django_capture_on_commit_callbacks(execute=False):  # the message never leaves
+        lost = job_create(kind="sleep", project=project, user=admin, params={"steps": 1})
+        recent = job_create(kind="sleep", project=project, user=admin, params={"steps": 1})
+    Job.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS + 5)
+    )
+    client.force_login(admin)
+    assert client.get(f"/api/v1/jobs/{recent.pk}/").json()["state"] == "queued"
+    client.get(f"/api/v1/jobs/{lost.pk}/")
+    lost.refresh_from_db()
+    assert lost.state == "done" and lost.attempts == 1
+    client.get(f"/jobs/{lost.pk}/")
+    lost.refresh_from_db()
+    assert lost.attempts == 1  # finished jobs are never sent again
+    recent.refresh_from_db()
+    assert recent.state == "queued" and recent.attempts == 0
+
+
 def test_celery_is_configured_safely():
     from workbench.celery import app
 

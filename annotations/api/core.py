@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from ..models import Job, Project
 from ..permissions import project_for, role_in, visible_projects
+from ..services.jobs import job_resend_if_stale
 from ..views.core import job_visible
 from .filters import apply_filters, check_page_size
 
@@ -91,6 +92,7 @@ class JobDetail(APIView):
         job = get_object_or_404(Job.objects.select_related("project"), pk=job_id)
         if not job_visible(request.user, job):
             raise PermissionDenied("Only the job's owner or a project admin may see it.")
+        job_resend_if_stale(job)
         return Response(JobSerializer(job).data)
 
 

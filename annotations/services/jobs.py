@@ -12,6 +12,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -78,6 +79,39 @@ def _enqueue(task: Any, job_id: str) -> None:
         task.apply_async([job_id], queue=queue)
     else:
         task.delay(job_id)
+
+
+RESEND_AFTER_SECONDS = 120
+
+
+def job_resend_if_stale(job: Job, *, after: int = RESEND_AFTER_SECONDS) -> bool:
+    """Send a job that has sat in the queue state for `after` seconds to the broker again.
+
+    Redis runs without persistence: a message still waiting when Redis restarts is gone and
+    its job would stay queued for ever. Whoever looks at such a job (its progress bar polls,
+    the jobs API, a worker starting) sends it again, at most once per `after` seconds per job.
+    A copy of a job that did arrive is harmless: job_run leaves finished jobs alone and a copy
+    of a running one waits for it (_job_lock). Returns whether it was sent."""
+    from django.core.cache import cache
+
+    from ..tasks import run_job
+
+    if job.state != Job.State.QUEUED:
+        return False
+    if (timezone.now() - job.created_at).total_seconds() < after:
+        return False
+    if not cache.add(f"job-resent:{job.pk}", 1, after):
+        return False
+    log.warning("job %s (%s) still queued after %s s: sending it again", job.pk, job.kind, after)
+    _enqueue(run_job, str(job.pk))
+    return True
+
+
+def jobs_resend_stale(*, after: int = RESEND_AFTER_SECONDS) -> int:
+    """job_resend_if_stale for every stale queued job (called when a worker starts)."""
+    cutoff = timezone.now() - timedelta(seconds=after)
+    stale = Job.objects.filter(state=Job.State.QUEUED, created_at__lt=cutoff).order_by("created_at")
+    return sum(job_resend_if_stale(job, after=after) for job in stale[:1000])
 
 
 def _load_runners() -> None:

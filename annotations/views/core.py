@@ -18,6 +18,7 @@ from ..middleware import unavailable_response
 from ..models import Job
 from ..permissions import can_admin, can_review, is_site_admin
 from ..selectors import projects_with_progress
+from ..services.jobs import job_resend_if_stale
 from .htmx import HtmxHttpRequest
 
 
@@ -84,6 +85,7 @@ def job_detail(request: HtmxHttpRequest, job_id: str) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("project"), pk=job_id)
     if not job_visible(request.user, job):
         raise PermissionDenied
+    job_resend_if_stale(job)
     template = "annotations/_job.html" if request.htmx else "annotations/job.html"
     response = render(request, template, {"job": job})
     if request.htmx and job.finished:
