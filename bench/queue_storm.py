@@ -18,7 +18,8 @@ only if they did.
 
 Latencies: client-side (this process, 200 Python threads on a 2-core machine share the CPU
 with gunicorn and PostgreSQL, so they include client queueing) and server-side from the
-`Server-Timing: app;dur=` header the API views add. With think time 0.5–2 s, 200 sessions can
+`Server-Timing: app;dur=` header the API views add. Default server: gunicorn sync workers,
+2 x cores + 1 (see --workers/--threads). With think time 0.5–2 s, 200 sessions can
 produce at most about 200 / 1.25 s ≈ 160 labels/s; --think 0 measures the maximum.
 """
 
@@ -380,8 +381,11 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", default="0.5,2", help="min,max seconds, or 0")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    # Sync workers, 2 x cores + 1 (gunicorn's advice for CPU-bound apps): a request runs
+    # without sharing its process's GIL, so the server-side time is the request's own and the
+    # waiting shows where it happens, in the client-side figures (the listen backlog).
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 2) + 1)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--db", default="")
     parser.add_argument("--break-lock", action="store_true")
     args = parser.parse_args()
