@@ -13,6 +13,7 @@ from django.db.models import JSONField, Value
 from annotations.models import (
     Article,
     Claim,
+    ClaimPair,
     Decision,
     Document,
     EventCluster,
@@ -23,6 +24,7 @@ from annotations.models import (
 )
 from annotations.services.exports import (
     ExportContext,
+    JsonlWriter,
     claim_records,
     export_snapshot,
     export_stream,
@@ -171,3 +173,78 @@ def test_context_of_the_fast_path_is_the_same(world):
         plain.schema_versions,
         plain.field_types,
     )
+
+
+def awkward_pairs(world):
+    """Pairs over the awkward claims: odd scores (NaN, infinities, exponents), features with
+    unsorted keys and nested values, with and without event clusters, labelled by several
+    annotators, settled or not, with CSV cells to neutralise."""
+    awkward(world)
+    project, claims, users = world.project, world.claims, world.users
+    other = EventCluster.objects.create(project=project, key="=other")
+    Claim.objects.filter(pk=claims[3].pk).update(cluster=other)
+    scores = [float("nan"), float("inf"), 1e-07, 0.5, -2.0, 1e16, 0.30000000000000004]
+    features = [
+        {"z": 1, "a": {"y": [2.5, 1e20], "b": None}},
+        "-a JSON string",
+        {"cosine": 0.87, "date_gap_days": 2},
+        {},
+        {"note": '=cmd, "quoted"\n'},
+        {"n": -1},
+        {"list": [3, 2, 1]},
+    ]
+    pair_values = {"same_event": "same", "relation": "disagree", "conflict_aspects": ["time"]}
+    n = 0
+    for i, a in enumerate(claims):
+        for b in claims[i + 1 :]:
+            if n >= len(scores) or (a.pk + b.pk) % 2:
+                continue
+            pair = ClaimPair.objects.create(
+                project=project,
+                claim_a=a,
+                claim_b=b,
+                method="-method" if n % 3 == 0 else "embedding",
+                score=scores[n],
+                features=features[n],
+                cluster=other if n % 2 else None,
+            )
+            item = Item.objects.create(project=project, kind="pair", pair=pair, k=3)
+            for m, who in enumerate(("a", "b", "c")[: n % 4]):
+                label(item, users[who], pair_values, at=T0 + dt.timedelta(hours=n, minutes=m))
+            if n % 3 == 1:
+                decide(item, users["reviewer"] if n % 2 else None, pair_values, changed=["x"])
+            n += 1
+    assert n >= 5
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize("include", ["labelled", "settled"])
+def test_pairs_same_bytes_as_the_reference_path(world, include, fmt, monkeypatch):
+    from annotations.services.exports import fast_pairs
+
+    used = []
+    real = fast_pairs.pair_rows
+    monkeypatch.setattr(fast_pairs, "pair_rows", lambda *a, **k: used.append(1) or real(*a, **k))
+    fast, slow = both(world.project, kind="pairs", include=include, fmt=fmt)
+    assert fast == slow and fast and used
+    awkward_pairs(world)
+    for chunk_size in (1, 3, 2000):
+        fast, slow = both(
+            world.project, kind="pairs", include=include, fmt=fmt, chunk_size=chunk_size
+        )
+        assert fast == slow and fast
+
+
+def test_pairs_same_stats_with_a_dataset_version(world):
+    from annotations.services.exports import fast_pairs, pair_records
+
+    awkward_pairs(world)
+    with export_snapshot():
+        fast_ctx = fast_path.build_context(world.project, version=4)
+        rows = [row for chunk in fast_pairs.pair_rows(fast_ctx, "labelled") for row in chunk]
+        slow_ctx = ExportContext.build(world.project, version=4)
+        records = [r for chunk in pair_records(slow_ctx, "labelled") for r in chunk]
+    assert fast_ctx.stats == slow_ctx.stats and fast_ctx.stats["pairs:split"]
+    assert [fast_pairs.jsonl_line(row) for row in rows] == [
+        JsonlWriter("pairs").write([r]).decode().rstrip("\n") for r in records
+    ]

@@ -241,9 +241,9 @@ def reference_files(project, number: int) -> tuple[dict[str, bytes], str]:
 
 @pytest.mark.postgres
 def test_frozen_files_from_the_fast_path_are_the_reference_bytes(world, media, monkeypatch):
-    """On PostgreSQL the freeze writes the claims through the SQL-built path, one pass per
-    format: the same bytes, counts, datasheet and changelog as the reference path."""
-    from annotations.services.exports import dataset_version_freeze
+    """On PostgreSQL the freeze writes through the SQL-built path (claims: one pass per format;
+    pairs: one pass): the same bytes, counts, datasheet and changelog as the reference path."""
+    from annotations.services.exports import dataset_version_freeze, fast_pairs
     from annotations.services.exports import fast as fast_path
 
     passes = []
@@ -257,6 +257,7 @@ def test_frozen_files_from_the_fast_path_are_the_reference_bytes(world, media, m
 
     for name, fmt in (("claim_lines", "jsonl"), ("claim_csv", "csv"), ("claim_rows", "parquet")):
         monkeypatch.setattr(fast_path, name, counting(getattr(fast_path, name), fmt))
+    monkeypatch.setattr(fast_pairs, "pair_rows", counting(fast_pairs.pair_rows, "pairs"))
 
     project, items = world.project, world.items
     for number, note in ((1, "first"), (2, "second")):
@@ -273,7 +274,7 @@ def test_frozen_files_from_the_fast_path_are_the_reference_bytes(world, media, m
             assert (version_dir(project, number) / name).read_bytes() == files[name], name
         assert version.datasheet == datasheet
         assert version.record_counts == {"claims": 4, "pairs": 1}
-    assert passes == ["jsonl", "csv", "parquet"] * 2
+    assert passes == ["jsonl", "csv", "parquet", "pairs"] * 2
     changelog = json.loads((version_dir(project, 2) / "changelog.json").read_text())
     assert changelog["counts"] == {"added": 1, "removed": 1, "gold_changed": 1, "split_changed": 0}
     assert changelog["gold_changed"] == [f"claim-{world.claims[2].pk}"]

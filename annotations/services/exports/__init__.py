@@ -6,11 +6,13 @@ ordered by item id, JSON keys sorted, no "now" timestamps in records, `dataset_v
 a live export. Memory stays flat: records are produced per chunk of a server-side cursor.
 
 Two ways to the same bytes: `records` builds record dicts in Python with a few bulk queries per
-chunk (the reference path: SQLite, pairs, frozen versions); `fast` has PostgreSQL build the claim
-records' JSON segments (or CSV/Parquet values) in one query, with Python filling in the canonical
-JSON of jsonb values through caches (the P7 path; tests/exports/test_fast.py compares them).
+chunk (the reference path, used on SQLite); on PostgreSQL `fast` has the database build the claim
+records' JSON or CSV segments (or Parquet values) in one query, with Python filling in the
+canonical JSON of jsonb values through caches (the P7 path), and `fast_pairs` does the same for
+pairs from plain column values (tests/exports/test_fast.py compares the paths).
 
-Modules: common (constants, columns, encoder, snapshot), records, fast, formats, versions.
+Modules: common (constants, columns, encoder, snapshot), records, fast, fast_sql, fast_pairs,
+formats, versions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 
 from ...models import Project
 from . import fast as fast_path
+from . import fast_pairs
 from .common import (
     CHUNK_SIZE,
     CLAIM_COLUMNS,
@@ -77,12 +80,15 @@ def export_stream(
     life: it opens when the first bytes are asked for and closes (rolls back: nothing was
     written) when the stream ends, fails or is closed early (client gone).
 
-    Claims on PostgreSQL take the SQL-built path (`fast.claim_lines` for JSONL,
-    `fast.claim_csv` for CSV, `fast.claim_rows` for Parquet; the same bytes); `fast=False`
-    forces the reference path (for tests and comparisons)."""
+    On PostgreSQL records take the SQL-built path (claims: `fast.claim_lines` for JSONL,
+    `fast.claim_csv` for CSV, `fast.claim_rows` for Parquet; pairs: `fast_pairs.pair_rows`;
+    the same bytes); `fast=False` forces the reference path (for tests and comparisons)."""
     check_options(fmt=fmt, include=include, kind=kind)
     with export_snapshot():
         ctx = fast_path.build_context(project) if fast else ExportContext.build(project)
+        if fast and kind == "pairs" and fast_path.usable():
+            yield from _pairs_fast(ctx, include, fmt, chunk_size)
+            return
         if fast and kind == "claims" and fast_path.usable():
             if fmt == "jsonl":
                 for lines in fast_path.claim_lines(ctx, include, chunk_size):
@@ -114,6 +120,23 @@ def export_stream(
         tail = writer.finish()
         if tail:
             yield tail
+
+
+def _pairs_fast(ctx: ExportContext, include: str, fmt: str, chunk_size: int) -> Iterator[bytes]:
+    rows_of = fast_pairs.pair_rows(ctx, include, chunk_size)
+    if fmt == "parquet":
+        writer = ParquetWriter("pairs")
+        yield writer.start()
+        for rows in rows_of:
+            yield writer.write_rows(rows)
+        yield writer.finish()
+    elif fmt == "csv":
+        yield CsvWriter("pairs").start()
+        for rows in rows_of:
+            yield "".join(map(fast_pairs.csv_line, rows)).encode()
+    else:
+        for rows in rows_of:
+            yield "".join(fast_pairs.jsonl_line(row) + "\n" for row in rows).encode()
 
 
 def export_filename(*, project: Project, kind: str, include: str, fmt: str) -> str:

@@ -201,8 +201,11 @@ class _Prefetch:
     is the only user of the connection while it runs (psycopg releases the GIL while it
     waits); `close` stops and joins it before the cursor or the transaction is closed."""
 
-    def __init__(self, cursor: Any, raw_connection: Any, first: int, size: int) -> None:
+    def __init__(
+        self, cursor: Any, raw_connection: Any, first: int, size: int, articles: tuple[int, ...]
+    ) -> None:
         self.cursor = cursor
+        self.article_columns = articles
         self.raw = raw_connection
         self.sizes = (first, size)
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=1)
@@ -221,7 +224,7 @@ class _Prefetch:
                 if not rows:
                     self._put(None)
                     return
-                ids = {row[0] for row in rows}
+                ids = {row[i] for row in rows for i in self.article_columns}
                 reset = len(requested) + len(ids) > _ArticleCache.LIMIT
                 if reset:
                     requested = set()
@@ -261,7 +264,7 @@ class _Prefetch:
 class _State:
     """What every chunk of one export needs: query parameters, caches, article fragments."""
 
-    def __init__(self, ctx: ExportContext, mode: str) -> None:
+    def __init__(self, ctx: ExportContext, mode: str, kind: str = "claim") -> None:
         schema_versions = sorted(ctx.schema_versions.items())
         self.params = {
             "project": ctx.project.pk,
@@ -281,21 +284,34 @@ class _State:
         }
         self.gold = _Canon()
         self.changed = _Canon(_changed_fields)
-        self.labels = _Labels(ctx.field_types["claim"])
+        self.labels = _Labels(ctx.field_types[kind])
         self.articles = _Articles(mode)
         self.mode = mode
         self.by_group = ctx.splits.by_group
         self.split_json: dict[str | None, str] = {None: "null"}
 
-    def rows(self, include: str, chunk_size: int, using: str) -> Iterator[list[tuple[Any, ...]]]:
+    def rows(
+        self,
+        include: str,
+        chunk_size: int,
+        using: str,
+        sql: str | None = None,
+        articles: tuple[int, ...] = (0,),
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The query's rows (`claims_sql` in this state's mode unless `sql` is given), one list
+        per chunk, with the articles of the columns `articles` added to `self.articles`."""
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL extra_float_digits = 1")
             cursor.execute("SET LOCAL jit = off")
         with connection.chunked_cursor() as cursor:
-            cursor.execute(claims_sql(include, self.mode), self.params)
+            cursor.execute(sql or claims_sql(include, self.mode), self.params)
             prefetch = _Prefetch(
-                cursor.cursor, connection.connection, min(chunk_size, FIRST_CHUNK), chunk_size
+                cursor.cursor,
+                connection.connection,
+                min(chunk_size, FIRST_CHUNK),
+                chunk_size,
+                articles,
             )
             try:
                 for rows, articles, reset in prefetch:

@@ -3,7 +3,17 @@ segments are formatted exactly as Python's json and csv write them, and the arti
 
 from __future__ import annotations
 
-from ...models import Article, Claim, Decision, Document, EventCluster, Item, Label, Outlet
+from ...models import (
+    Article,
+    Claim,
+    ClaimPair,
+    Decision,
+    Document,
+    EventCluster,
+    Item,
+    Label,
+    Outlet,
+)
 
 
 def float_sql(expr: str) -> str:
@@ -108,16 +118,9 @@ def _tabular_select(adjudication_tail: str) -> str:
     """
 
 
-def claims_sql(include: str, mode: str = "jsonl") -> str:
-    """The records' query. "jsonl" and "csv": ready-made segments of the line; "tabular"
-    (Parquet): plain column values. All carry the labels as SEP-joined JSON prefixes and raw
-    jsonb values."""
-    item = Item._meta.db_table
-    claim = Claim._meta.db_table
-    cluster = EventCluster._meta.db_table
-    label = Label._meta.db_table
-    decision = Decision._meta.db_table
-    label_prefix = (
+def _label_prefix() -> str:
+    """One label's JSON up to its values (the values are aggregated apart, as raw jsonb)."""
+    return (
         """'{"accepted":' || """
         + bool_sql("l.accepted")
         + """ || ',"annotator":"a' || l.pos || '","created_at":' || """
@@ -131,7 +134,11 @@ def claims_sql(include: str, mode: str = "jsonl") -> str:
         + bool_sql("l.suggested")
         + """ || ',"values":'"""
     )
-    adjudication_tail = (
+
+
+def _adjudication_tail() -> str:
+    """The adjudication's JSON after its changed fields (Python writes those)."""
+    return (
         """',"decided_at":' || """
         + iso_sql("d.created_at")
         + """ || ',"method":' || CASE WHEN d.action = 'auto_settle' THEN '"auto_settle"' """
@@ -143,19 +150,67 @@ def claims_sql(include: str, mode: str = "jsonl") -> str:
         + "array_position(%(reviewers)s::bigint[], d.reviewer_id) || '\"', 'null')"
         + """ || ',"version":' || d.version || '}'"""
     )
-    where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
+
+
+def claims_sql(include: str, mode: str = "jsonl") -> str:
+    """The records' query. "jsonl" and "csv": ready-made segments of the line; "tabular"
+    (Parquet): plain column values. All carry the labels as SEP-joined JSON prefixes and raw
+    jsonb values."""
+    claim = Claim._meta.db_table
+    cluster = EventCluster._meta.db_table
     select = {"jsonl": _jsonl_select, "csv": _csv_select, "tabular": _tabular_select}[mode](
-        adjudication_tail
+        _adjudication_tail()
     )
-    # Identifiers come from model metadata; every value is a query parameter.
+    joins = f"""
+        JOIN {claim} c ON c.id = i.claim_id
+        LEFT JOIN {cluster} ec ON ec.id = c.cluster_id
+    """
+    return _records_sql(select, joins, "claim", include)
+
+
+def pairs_sql(include: str) -> str:
+    """The pair records' query: plain column values (fast_pairs.py builds every format from
+    them), both claims' own columns, the labels as for claims."""
+    pair = ClaimPair._meta.db_table
+    claim = Claim._meta.db_table
+    cluster = EventCluster._meta.db_table
+    claim_columns = ", ".join(
+        f'{c}.id, {c}.start, {c}."end", {c}.text, {c}.language, {c}.unit_kind, '
+        f"{c}.unit_defect, e{c}.key"
+        for c in ("ca", "cb")
+    )
+    select = f"""
+        SELECT ca.article_id, cb.article_id, p.cluster_id, ca.cluster_id,
+               i.status = 'settled', i.gold::text, i.aggregate::text, d.changed_fields::text,
+               CASE WHEN d.version IS NOT NULL THEN {_adjudication_tail()} END,
+               i.id, p.id, p.method, p.score, p.features::text, i.status,
+               lab.lp, lab.lv, coalesce(lab.n, 0), ec.key, {claim_columns}
+    """
+    joins = f"""
+        JOIN {pair} p ON p.id = i.pair_id
+        JOIN {claim} ca ON ca.id = p.claim_a_id
+        JOIN {claim} cb ON cb.id = p.claim_b_id
+        LEFT JOIN {cluster} ec ON ec.id = p.cluster_id
+        LEFT JOIN {cluster} eca ON eca.id = ca.cluster_id
+        LEFT JOIN {cluster} ecb ON ecb.id = cb.cluster_id
+    """
+    return _records_sql(select, joins, "pair", include)
+
+
+def _records_sql(select: str, joins: str, kind: str, include: str) -> str:
+    item = Item._meta.db_table
+    label = Label._meta.db_table
+    decision = Decision._meta.db_table
+    where = "i.status = 'settled'" if include == "settled" else "lab.n > 0"
+    # Identifiers come from model metadata, `kind` and `where` are constants of this module;
+    # every value is a query parameter.
     return f"""
         {select}
         FROM {item} i
-        JOIN {claim} c ON c.id = i.claim_id
-        LEFT JOIN {cluster} ec ON ec.id = c.cluster_id
+        {joins}
         LEFT JOIN LATERAL (
             SELECT count(*) AS n,
-                   string_agg({label_prefix}, E'\\x1f' ORDER BY l.pos) AS lp,
+                   string_agg({_label_prefix()}, E'\\x1f' ORDER BY l.pos) AS lp,
                    string_agg(l."values"::text, E'\\x1f' ORDER BY l.pos) AS lv
             FROM (SELECT x.*, array_position(%(annotators)s::bigint[], x.annotator_id) AS pos
                   FROM {label} x WHERE x.item_id = i.id) l
@@ -164,7 +219,7 @@ def claims_sql(include: str, mode: str = "jsonl") -> str:
             SELECT * FROM {decision} dd WHERE dd.item_id = i.id AND i.status = 'settled'
             ORDER BY dd.version DESC LIMIT 1
         ) d ON i.status = 'settled'
-        WHERE i.project_id = %(project)s AND i.kind = 'claim' AND {where}
+        WHERE i.project_id = %(project)s AND i.kind = '{kind}' AND {where}
         ORDER BY i.id
     """  # noqa: S608
 

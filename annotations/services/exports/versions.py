@@ -23,11 +23,13 @@ from ...models import (
 )
 from ..jobs import JobError, ProgressFn, job_create, register
 from . import fast as fast_path
-from .common import CLAIM_COLUMNS, FORMATS, KINDS, _dumps, export_snapshot
+from . import fast_pairs
+from .common import CLAIM_COLUMNS, FORMATS, KINDS, PAIR_COLUMNS, _dumps, export_snapshot
 from .formats import WRITERS, CsvWriter, ParquetWriter
 from .records import RECORDS, ExportContext, export_count
 
 CLAIM_NAMES = [name for name, _ in CLAIM_COLUMNS]
+PAIR_NAMES = [name for name, _ in PAIR_COLUMNS]
 
 # --- versions ---------------------------------------------------------------------------------
 
@@ -190,6 +192,27 @@ def _claims_fast(
     ctx.stats = defaultdict(Counter, counted)
 
 
+def _pairs_fast(
+    ctx: ExportContext, folder: Path, current: dict[str, tuple[str, str | None]]
+) -> Iterator[int]:
+    """Write pairs.jsonl, pairs.csv and pairs.parquet from one pass of the SQL-built rows."""
+    gold, split = PAIR_NAMES.index("gold"), PAIR_NAMES.index("split")
+    names = ("pairs.jsonl", "pairs.csv", "pairs.parquet")
+    jsonl, csv, parquet = (folder / name for name in names)
+    with jsonl.open("wb") as j, csv.open("wb") as c, parquet.open("wb") as p:
+        writer = ParquetWriter("pairs")
+        c.write(CsvWriter("pairs").start())
+        p.write(writer.start())
+        for rows in fast_pairs.pair_rows(ctx, "labelled"):
+            j.write("".join(fast_pairs.jsonl_line(row) + "\n" for row in rows).encode())
+            c.write("".join(map(fast_pairs.csv_line, rows)).encode())
+            p.write(writer.write_rows(rows))
+            for row in rows:
+                current[row[0]] = (row[gold] or "null", row[split])
+            yield len(rows)
+        p.write(writer.finish())
+
+
 @register("export")
 def _freeze_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
     """Write every file of a dataset version, then freeze the version row. Idempotent: a frozen
@@ -222,13 +245,14 @@ def _freeze_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
             ctx = fast_path.build_context(project, version=version.number)
             totals = {k: export_count(project=project, kind=k, include="labelled") for k in KINDS}
             fast = fast_path.usable()
-            # Progress in records written per format pass: the fast path writes the claims
-            # once per format.
+            # Progress in records written per pass: the fast path writes the claims once per
+            # format, the pairs once.
             grand = max(1, sum(totals.values()) + (2 * totals["claims"] if fast else 0))
             done = 0
             for kind in KINDS:
-                if kind == "claims" and fast:
-                    for records in _claims_fast(ctx, tmp, current):
+                if fast:
+                    write = _claims_fast if kind == "claims" else _pairs_fast
+                    for records in write(ctx, tmp, current):
                         done += records
                         progress(0.95 * done / grand, f"{done} of {grand} records")
                     counts[kind] = totals[kind]
