@@ -1,17 +1,19 @@
-"""Claim records as JSONL lines, built mostly inside PostgreSQL (the P7 path).
+"""Claim records built mostly inside PostgreSQL (the P7 path): JSONL lines, CSV lines, and
+rows for Parquet.
 
-One server-side cursor over the items, in item order. For each item PostgreSQL returns the
-record's text in a few ready-made JSON segments (integers, strings through `to_json`, booleans,
-timestamps in Python's `isoformat`, floats in Python's `repr`), with the item's labels
-aggregated into two strings (one JSON prefix per label and the raw `jsonb` text of its values).
-Python only fills in what must be canonical Python JSON (sorted keys, compact): label values,
-gold, aggregate and the changed fields, each through a cache keyed by the `jsonb` text (label
-values repeat a lot), the soft labels (cached by the item's label values), the article
-fragments (once per article, as the reference path computes them), the split, and joins.
+One server-side cursor over the items, in item order. For JSONL (and CSV) PostgreSQL returns
+each record's text in a few ready-made segments (integers, strings through `to_json` or quoted
+and neutralised as CSV cells, booleans, timestamps in Python's `isoformat`, floats in Python's
+`repr`), with the item's labels aggregated into two strings (one JSON prefix per label and the
+raw `jsonb` text of its values); for Parquet, plain column values. Python only fills in what
+must be canonical Python JSON (sorted keys, compact): label values, gold, aggregate and the
+changed fields, each through a bounded cache keyed by the `jsonb` text (label values repeat a
+lot), the soft labels (cached by the item's label values), the article's part (once per
+article, from the reference path's entry), the split, and joins.
 
-The bytes are exactly those of the reference path (`records.claim_records` + the JSONL writer);
-tests/exports/test_fast.py compares both on PostgreSQL. The path is used only on PostgreSQL
-inside the export's REPEATABLE READ snapshot, where the pseudonym lists are complete.
+The bytes are exactly those of the reference path (`records.claim_records` and the writers);
+tests/exports/test_fast.py compares them on PostgreSQL. The path is used only on PostgreSQL
+inside the export's REPEATABLE READ snapshot. fast_pairs.py does the same for pairs.
 """
 
 from __future__ import annotations
