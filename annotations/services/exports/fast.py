@@ -268,7 +268,7 @@ class _State:
 
     def __init__(self, ctx: ExportContext, mode: str, kind: str = "claim") -> None:
         schema_versions = sorted(ctx.schema_versions.items())
-        self.params = {
+        self.params: dict[str, Any] = {
             "project": ctx.project.pk,
             "dataset_version": "null" if ctx.version is None else str(int(ctx.version)),
             "schema_version": str(int(ctx.schema_version)),
@@ -298,10 +298,11 @@ class _State:
         chunk_size: int,
         using: str,
         sql: str | None = None,
-        articles: tuple[int, ...] = (0,),
+        article_columns: tuple[int, ...] = (0,),
     ) -> Iterator[list[tuple[Any, ...]]]:
         """The query's rows (`claims_sql` in this state's mode unless `sql` is given), one list
-        per chunk, with the articles of the columns `articles` added to `self.articles`."""
+        per chunk, with the articles whose ids are in `article_columns` added to
+        `self.articles`."""
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL extra_float_digits = 1")
@@ -313,7 +314,7 @@ class _State:
                 connection.connection,
                 min(chunk_size, FIRST_CHUNK),
                 chunk_size,
-                articles,
+                article_columns,
             )
             try:
                 for rows, articles, reset in prefetch:
@@ -367,7 +368,7 @@ def claim_lines(
     }
     stats: Counter[tuple[Any, ...]] = Counter()
     for rows in state.rows(include, chunk_size, using):
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for (
             article_id,
@@ -447,7 +448,7 @@ def claim_rows(
     head = (ctx.version, ctx.project.slug, ctx.schema_version, ctx.schema_version)
     stats: Counter[tuple[Any, ...]] = Counter()
     for rows in state.rows(include, chunk_size, using):
-        out = []
+        out: list[tuple[Any, ...]] = []
         append = out.append
         for (
             article_id,
@@ -531,7 +532,7 @@ def claim_csv(
 
     stats: Counter[tuple[Any, ...]] = Counter()
     for rows in state.rows(include, chunk_size, using):
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for (
             article_id,

@@ -41,8 +41,8 @@ def pair_rows(
     head = (ctx.version, ctx.project.slug, ctx.schema_version, ctx.schema_version)
     stats: Counter[tuple[str | None, bool]] = Counter()
     sql = pairs_sql(include)
-    for rows in state.rows(include, chunk_size, using, sql=sql, articles=(0, 1)):
-        out = []
+    for rows in state.rows(include, chunk_size, using, sql=sql, article_columns=(0, 1)):
+        out: list[tuple[Any, ...]] = []
         append = out.append
         for row in rows:
             (a_article, b_article, cluster_id, a_cluster, settled, gold, aggregate) = row[:7]

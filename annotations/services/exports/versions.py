@@ -252,8 +252,8 @@ def _freeze_job(job: Job, progress: ProgressFn) -> dict[str, Any]:
             for kind in KINDS:
                 if fast:
                     write = _claims_fast if kind == "claims" else _pairs_fast
-                    for records in write(ctx, tmp, current):
-                        done += records
+                    for written in write(ctx, tmp, current):
+                        done += written
                         progress(0.95 * done / grand, f"{done} of {grand} records")
                     counts[kind] = totals[kind]
                     continue
