@@ -380,15 +380,24 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--tabs", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--think", default="0.5,2", help="min,max seconds, or 0")
+    parser.add_argument("--think", default=None, help="min,max seconds, or 0 (default 0.5,2)")
     # Sync workers, 2 x cores + 1 (gunicorn's advice for CPU-bound apps): a request runs
     # without sharing its process's GIL, so the server-side time is the request's own and the
     # waiting shows where it happens, in the client-side figures (the listen backlog).
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 2) + 1)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--db", default="")
     parser.add_argument("--break-lock", action="store_true")
     args = parser.parse_args()
+    if args.break_lock:
+        # The negative control needs the most overlap to show the races: no think time and
+        # threaded workers, unless told otherwise.
+        defaults = {"think": "0", "workers": 4, "threads": 8}
+    else:
+        defaults = {"think": "0.5,2", "workers": 2 * (os.cpu_count() or 2) + 1, "threads": 1}
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     think = (0.0, 0.0) if args.think in ("0", "0,0") else tuple(map(float, args.think.split(",")))
     dbname = args.db or ("wb_storm_broken" if args.break_lock else "wb_storm")
     db_url = server_url().rstrip("/") + "/" + dbname
