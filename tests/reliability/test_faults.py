@@ -244,9 +244,14 @@ class Watcher(threading.Thread):
     def run(self) -> None:
         try:
             with psycopg.connect(self.dsn, autocommit=True) as conn:
-                while not self.stop.is_set():
+                while True:
+                    # Stopped once the job is done: the last snapshot is taken after that, so it
+                    # sees the committed file even when the commit came just after a poll.
+                    stopping = self.stop.is_set()
                     row = conn.execute(self.SQL, {"p": self.project_id}).fetchone()
                     self.seen[tuple(row)] += 1
+                    if stopping:
+                        break
                     self.stop.wait(0.2)
         except BaseException as exc:  # reported by the test
             self.error = exc
