@@ -67,6 +67,26 @@ def recreate_database(url: str) -> None:
         c.execute(f'CREATE DATABASE "{name}"')
 
 
+def fresh_worker_env(database: str) -> dict[str, str]:
+    """Recreate `database` and return the environment for a real worker and this process:
+    production-like settings on that database and the REDIS_URL broker, pairing after
+    imports off (P9 is bench/pairs.py)."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise SystemExit("Set REDIS_URL=redis://host:6379/N: the benchmark runs a real worker.")
+    url = server_url(database)
+    recreate_database(url)
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "DEBUG": os.environ.get("DEBUG", "1"),
+        "DJANGO_SETTINGS_MODULE": "workbench.settings",
+        "PYTHONPATH": str(ROOT),
+        "WORKBENCH_AUTO_PAIR": "0",
+    }
+
+
 def split_corpus(text: str, parts: int) -> list[str]:
     """Cut at blank lines into about `parts` pieces."""
     size = max(1, len(text) // parts)
@@ -356,23 +376,10 @@ def main() -> None:
         "--phases", action="store_true", help="time each step of an import in-process, then exit"
     )
     args = parser.parse_args()
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        raise SystemExit("Set REDIS_URL=redis://host:6379/N: the benchmark runs a real worker.")
-
     from bench.corpus import build_corpus
 
-    url = server_url(args.db)
-    recreate_database(url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": redis_url,
-        "DEBUG": os.environ.get("DEBUG", "1"),
-        "DJANGO_SETTINGS_MODULE": "workbench.settings",
-        "PYTHONPATH": str(ROOT),
-        "WORKBENCH_AUTO_PAIR": "0",  # pairing after imports is P9 (bench/pairs.py)
-    }
+    env = fresh_worker_env(args.db)
+    redis_url = env["REDIS_URL"]
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 

@@ -280,23 +280,10 @@ def run_jobs(args: argparse.Namespace) -> None:
     import subprocess
     import uuid
 
-    from bench.ingest import DB_CPU, cpu_seconds, recreate_database, server_url, start_worker, wait
+    from bench.ingest import DB_CPU, cpu_seconds, fresh_worker_env, start_worker, wait
 
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        raise SystemExit("Set REDIS_URL=redis://host:6379/N: --db runs a real worker.")
-    url = server_url(args.db)
-    recreate_database(url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": redis_url,
-        "DEBUG": os.environ.get("DEBUG", "1"),
-        "DJANGO_SETTINGS_MODULE": "workbench.settings",
-        "PYTHONPATH": str(ROOT),
-        "WORKBENCH_AUTO_PAIR": "0",
-        "PAIRING_BLAS_THREADS": str(args.blas_threads),
-    }
+    env = {**fresh_worker_env(args.db), "PAIRING_BLAS_THREADS": str(args.blas_threads)}
+    redis_url = env["REDIS_URL"]
     os.environ.update(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     import django
