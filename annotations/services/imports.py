@@ -544,11 +544,7 @@ def _insert(objs: Sequence[Model]) -> None:
         else:
             values.append(attrgetter(f.attname))
     with connection.wrap_database_errors, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [model._meta.db_table, len(objs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = _next_ids(cursor, model._meta.db_table, len(objs))
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for pk, obj in zip(ids, objs, strict=True):
                 obj.pk = pk
@@ -556,6 +552,14 @@ def _insert(objs: Sequence[Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _next_ids(cursor: Any, table: str, n: int) -> list[int]:
+    """n ids drawn from the table's id sequence in one query (rows COPY'd with them)."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _json_value(field: JSONField, obj: Model) -> Any:
@@ -593,11 +597,7 @@ def _copy_claims(project: Project, rows: list[ClaimRow]) -> list[int]:
     now = timezone.now()
     project_id = project.pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = _next_ids(cursor, table, len(rows))
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
         with cursor.cursor.copy(
             f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
@@ -629,55 +629,6 @@ def _copy_claim_items(project: Project, claims: Iterable[tuple[int, float]]) -> 
             status = opened if claim_is_queued(project, likelihood) else excluded
             order_key = order_key_for(project, "claim", claim_id)
             write((project_id, kind, claim_id, k, 0, 0, status, order_key, 0.0, False, 0, now))
-
-
-def claims_insert(claims: list[Claim]) -> None:
-    """Insert claims and set their ids. On PostgreSQL: ids drawn from the sequence in one query,
-    rows sent with COPY (several times faster than a multi-row INSERT built by the ORM)."""
-    if not claims:
-        return
-    if connection.vendor != "postgresql":
-        Claim.objects.bulk_create(claims, batch_size=BATCH)
-        return
-    table = Claim._meta.db_table
-    columns = [
-        "id", "project_id", "article_id", "position", "start", "end", "text", "language",
-        "unit_kind", "unit_defect", "claim_likelihood", "suggestion", "created_at",
-    ]  # fmt: skip
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(claims)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
-        ) as copy:
-            for pk, claim in zip(ids, claims, strict=True):
-                claim.pk = pk
-                claim.created_at = now
-                copy.write_row(
-                    (
-                        pk,
-                        claim.project_id,
-                        claim.article_id,
-                        claim.position,
-                        claim.start,
-                        claim.end,
-                        claim.text,
-                        claim.language,
-                        claim.unit_kind,
-                        claim.unit_defect,
-                        claim.claim_likelihood,
-                        None if claim.suggestion is None else json.dumps(claim.suggestion),
-                        now,
-                    )
-                )
-    for claim in claims:
-        claim._state.adding = False
-        claim._state.db = connection.alias
 
 
 def _pk(value: Article | int) -> int:
